@@ -1,0 +1,261 @@
+"""Exact subgame-perfect equilibrium by backward induction (PAPER.md §2; Ivanov et al. §3).
+
+For an episodic instance (acyclic state graph) the SPE is computed from the episode ends
+upwards. At a state ``s`` whose successors are solved, with continuation values
+
+    W^p(s, o) = r^p(s, o) + γ Σ_{s'} T(s, o)(s') V^p(s')       (principal, per outcome)
+    W^a(s, o) =             γ Σ_{s'} T(s, o)(s') V^a(s')       (agent, per outcome)
+
+the agent's truncated Q is ``Q̄(s, a) = r(s, a) + Σ_o 𝒪(s, a)(o) W^a(s, o)``, every action's
+minimal implementation ``b*(s, a)`` follows from ``Q̄(s, ·)`` (PAPER.md §1), and the principal's
+contractual Q is
+
+    q(s, a) = Σ_o 𝒪(s, a)(o) [W^p(s, o) − b*(s, a)(o)]            (−∞ if a is unimplementable).
+
+The principal recommends ``a^p(s) ∈ argmax_a q(s, a)``, and ``V^p(s) = q(s, a^p)``,
+``V^a(s) = Q̄(s, a^p) + E_{𝒪(s, a^p)}[b*(s, a^p)]``. The agent's best response to any other
+contract at ``s`` is ``argmax_a E_a[b] + Q̄(s, a)`` (ties to the recommendation), so ``Q̄``
+describes the agent's whole SPE strategy.
+
+Principal ties (several actions with the same q) change the agent's value and hence the
+agent's incentives upstream, so the rule is a parameter ``principal_tie_break``:
+
+* ``"lowest_index"`` (default): the lowest-index action among the maximisers;
+* ``"agent_best"`` / ``"agent_worst"``: among the maximisers the one giving the agent the most
+  (least) value, then the lowest index.
+
+In float mode maximisers are the actions within ``tie_tol`` of the maximum; in exact mode they
+are exactly equal. Float mode processes one *level* (states of equal height) at a time,
+vectorised, with the batched contract solver; exact mode runs in rationals state by state with
+``theory.exact_contracts``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from solvers.contracts import DEFAULT_FEASIBILITY_TOL, minimal_contracts_all_actions
+from theory.model import PrincipalAgentMDP
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+ObjectArray = npt.NDArray[np.object_]
+
+TieBreak = Literal["lowest_index", "agent_best", "agent_worst"]
+TIE_BREAKS: tuple[str, ...] = ("lowest_index", "agent_best", "agent_worst")
+
+
+@dataclass(frozen=True, eq=False)
+class SPESolution:
+    """An SPE with everything the solvers know about it, per state.
+
+    Arrays are float64 in float mode and object arrays of :class:`fractions.Fraction` in exact
+    mode (``exact=True``); unimplementable entries of ``principal_q`` are ``-inf`` (float) or
+    ``None`` (exact), and their ``contracts_all`` rows are zero.
+
+    Attributes
+    ----------
+    recommended : (S,) recommended action per state.
+    contracts : (S, O) the minimal contract offered in each state.
+    principal_values, agent_values : (S,) V^p and V^a.
+    q_bar : (S, A) agent truncated Q-values.
+    principal_q : (S, A) the principal's contractual q.
+    implementable : (S, A) whether each action can be implemented.
+    contracts_all : (S, A, O) the minimal contract of every action.
+    exact : whether the numbers are exact rationals.
+    iterations : number of iterations (1 for backward induction).
+    """
+
+    recommended: IntArray
+    contracts: npt.NDArray[np.float64] | ObjectArray
+    principal_values: npt.NDArray[np.float64] | ObjectArray
+    agent_values: npt.NDArray[np.float64] | ObjectArray
+    q_bar: npt.NDArray[np.float64] | ObjectArray
+    principal_q: npt.NDArray[np.float64] | ObjectArray
+    implementable: BoolArray
+    contracts_all: npt.NDArray[np.float64] | ObjectArray
+    exact: bool = False
+    iterations: int = 1
+
+    def value_at(self, state: int) -> tuple[float | Fraction, float | Fraction]:
+        """``(V^p(s), V^a(s))``."""
+        return self.principal_values[state], self.agent_values[state]
+
+
+def select_recommendation(
+    principal_q: FloatArray,
+    implementable: BoolArray,
+    agent_values_if: FloatArray,
+    *,
+    tie_break: str = "lowest_index",
+    tie_tol: float = DEFAULT_FEASIBILITY_TOL,
+) -> IntArray:
+    """The principal's choice per row: argmax of q over implementable actions, with ties.
+
+    ``agent_values_if[i, a]`` is the agent's value if ``a`` is recommended (used by the
+    ``agent_best`` / ``agent_worst`` rules). Rows with no implementable action cannot occur (the
+    agent's no-contract best response is always implementable at cost 0).
+    """
+    if tie_break not in TIE_BREAKS:
+        raise ValueError(f"principal_tie_break must be one of {TIE_BREAKS}, got {tie_break!r}")
+    q = np.where(implementable, principal_q, -np.inf)
+    best = q.max(axis=1, keepdims=True)
+    maximisers = implementable & (q >= best - tie_tol)
+    if tie_break == "lowest_index":
+        return np.argmax(maximisers, axis=1).astype(np.int64)
+    sign = 1.0 if tie_break == "agent_best" else -1.0
+    score = np.where(maximisers, sign * agent_values_if, -np.inf)
+    top = score.max(axis=1, keepdims=True)
+    chosen = maximisers & (score >= top - tie_tol)
+    return np.argmax(chosen, axis=1).astype(np.int64)
+
+
+def _require_episodic(model: PrincipalAgentMDP) -> npt.NDArray[np.int64]:
+    heights = model.heights
+    if heights is None:
+        raise ValueError(
+            "backward induction needs an episodic instance (an acyclic state graph); this "
+            f"instance has a cycle (discount {model.discount}); use the meta-algorithm")
+    return heights
+
+
+def solve_backward_induction(
+    model: PrincipalAgentMDP,
+    *,
+    exact: bool = False,
+    principal_tie_break: TieBreak = "lowest_index",
+    tie_tol: float = DEFAULT_FEASIBILITY_TOL,
+    margin: float = 0.0,
+    contract_method: str = "auto",
+) -> SPESolution:
+    """Solve an episodic instance for its SPE by backward induction (see the module docstring).
+
+    Parameters
+    ----------
+    model : an episodic instance (acyclic state graph; any γ ≤ 1).
+    exact : compute in exact rationals (``model.exact_data()``) instead of float64.
+    principal_tie_break : the principal's tie rule (module docstring).
+    tie_tol : float mode only: tolerance for principal ties and for the contract LP's
+        incentive constraints.
+    margin : nudging ξ ≥ 0 in the minimal contracts (0 = exact minimal implementation).
+    contract_method : float mode only: ``"auto"``, ``"closed_form"`` or ``"lp"``.
+    """
+    heights = _require_episodic(model)
+    if exact:
+        return _solve_exact(model, heights, principal_tie_break, Fraction(margin))
+    return _solve_float(model, heights, principal_tie_break, tie_tol, margin, contract_method)
+
+
+def _solve_float(model: PrincipalAgentMDP, heights: npt.NDArray[np.int64], tie_break: str,
+                 tie_tol: float, margin: float, contract_method: str) -> SPESolution:
+    n_s, n_a, n_o = model.n_states, model.n_actions, model.n_outcomes
+    gamma = model.discount
+    probs = model.outcome_probs
+    matrix = model.transition_matrix
+    v_p = np.zeros(n_s)
+    v_a = np.zeros(n_s)
+    q_bar = np.zeros((n_s, n_a))
+    principal_q = np.full((n_s, n_a), -np.inf)
+    implementable = np.zeros((n_s, n_a), dtype=bool)
+    contracts_all = np.zeros((n_s, n_a, n_o))
+    recommended = np.zeros(n_s, dtype=np.int64)
+    order = np.argsort(heights, kind="stable")
+    bounds = np.searchsorted(heights[order], np.arange(heights.max() + 2))
+    for level in range(heights.max() + 1):
+        states = order[bounds[level]:bounds[level + 1]]
+        rows = (states[:, None] * n_o + np.arange(n_o)).ravel()
+        sub = matrix[rows]
+        cont_p = (gamma * (sub @ v_p)).reshape(-1, n_o) + model.principal_reward[states]
+        cont_a = (gamma * (sub @ v_a)).reshape(-1, n_o)
+        p = probs[states]
+        qb = model.agent_reward[states] + np.einsum("sao,so->sa", p, cont_a)
+        solution = minimal_contracts_all_actions(qb, p, margin=margin, method=contract_method,
+                                                 feasibility_tol=tie_tol)
+        payment = np.nan_to_num(solution.expected_payment, nan=0.0)
+        q = np.einsum("sao,so->sa", p, cont_p) - payment
+        q = np.where(solution.implementable, q, -np.inf)
+        agent_if = qb + payment
+        rec = select_recommendation(q, solution.implementable, agent_if, tie_break=tie_break,
+                                    tie_tol=tie_tol)
+        idx = np.arange(len(states))
+        v_p[states] = q[idx, rec]
+        v_a[states] = agent_if[idx, rec]
+        q_bar[states] = qb
+        principal_q[states] = q
+        implementable[states] = solution.implementable
+        contracts_all[states] = solution.contracts
+        recommended[states] = rec
+    contracts = contracts_all[np.arange(n_s), recommended]
+    return SPESolution(recommended, contracts, v_p, v_a, q_bar, principal_q, implementable,
+                       contracts_all, exact=False)
+
+
+def _solve_exact(model: PrincipalAgentMDP, heights: npt.NDArray[np.int64], tie_break: str,
+                 margin: Fraction) -> SPESolution:
+    from theory.exact_contracts import minimal_contracts_exact_all_actions
+
+    if tie_break not in TIE_BREAKS:
+        raise ValueError(f"principal_tie_break must be one of {TIE_BREAKS}, got {tie_break!r}")
+    data = model.exact_data()
+    n_s, n_a, n_o = model.n_states, model.n_actions, model.n_outcomes
+    gamma = data.discount
+    zero = Fraction(0)
+    v_p = np.full(n_s, zero, dtype=object)
+    v_a = np.full(n_s, zero, dtype=object)
+    q_bar = np.full((n_s, n_a), zero, dtype=object)
+    principal_q = np.full((n_s, n_a), None, dtype=object)
+    implementable = np.zeros((n_s, n_a), dtype=bool)
+    contracts_all = np.full((n_s, n_a, n_o), zero, dtype=object)
+    recommended = np.zeros(n_s, dtype=np.int64)
+    offsets, nxt, tprob = model.transition_offsets, model.transition_next, data.transition_prob
+    for s in np.argsort(heights, kind="stable"):
+        s = int(s)
+        cont_p, cont_a = [], []
+        for o in range(n_o):
+            row = s * n_o + o
+            lo, hi = offsets[row], offsets[row + 1]
+            ev_p = sum((tprob[k] * v_p[nxt[k]] for k in range(lo, hi)), zero)
+            ev_a = sum((tprob[k] * v_a[nxt[k]] for k in range(lo, hi)), zero)
+            cont_p.append(data.principal_reward[s, o] + gamma * ev_p)
+            cont_a.append(gamma * ev_a)
+        probs = data.outcome_probs[s]
+        qb = [data.agent_reward[s, a] + sum((probs[a, o] * cont_a[o] for o in range(n_o)), zero)
+              for a in range(n_a)]
+        results = minimal_contracts_exact_all_actions(qb, probs.tolist(), margin=margin)
+        q_values: list[Fraction | None] = []
+        agent_if: list[Fraction] = []
+        for a, result in enumerate(results):
+            if result.implementable:
+                assert result.expected_payment is not None
+                q_values.append(sum((probs[a, o] * cont_p[o] for o in range(n_o)), zero)
+                                - result.expected_payment)
+                agent_if.append(qb[a] + result.expected_payment)
+            else:
+                q_values.append(None)
+                agent_if.append(zero)
+        best = max(q for q in q_values if q is not None)
+        maximisers = [a for a in range(n_a) if q_values[a] == best]
+        if tie_break == "agent_best":
+            top = max(agent_if[a] for a in maximisers)
+            maximisers = [a for a in maximisers if agent_if[a] == top]
+        elif tie_break == "agent_worst":
+            bottom = min(agent_if[a] for a in maximisers)
+            maximisers = [a for a in maximisers if agent_if[a] == bottom]
+        rec = maximisers[0]
+        recommended[s] = rec
+        v_p[s] = q_values[rec]
+        v_a[s] = agent_if[rec]
+        q_bar[s] = qb
+        for a, result in enumerate(results):
+            principal_q[s, a] = q_values[a]
+            implementable[s, a] = result.implementable
+            contracts_all[s, a] = list(result.contract)
+    contracts = contracts_all[np.arange(n_s), recommended]
+    return SPESolution(recommended, contracts, v_p, v_a, q_bar, principal_q, implementable,
+                       contracts_all, exact=True)
