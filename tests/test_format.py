@@ -1,0 +1,162 @@
+"""Tests of theory.format: lossless round trips, schema validity, malformed documents."""
+
+from __future__ import annotations
+
+import copy
+import json
+from fractions import Fraction
+
+import jsonschema
+import numpy as np
+import pytest
+
+from theory.format import (
+    instance_from_dict,
+    instance_to_dict,
+    load_instance,
+    load_schema,
+    loads_json,
+    save_instance,
+    solution_from_dict,
+    solution_to_dict,
+    validate_against_schema,
+)
+from theory.generators import paper_tree, random_instance, three_state_example
+from theory.model import InstanceError
+
+FORMAT_EXAMPLE = """{
+  "format": "pamdp/instance@1",
+  "name": "three-state example",
+  "states": ["s0", "sL", "sR"],
+  "initial_state": "s0",
+  "actions": ["aL", "aR"],
+  "outcomes": ["L", "R"],
+  "discount": 1,
+  "outcome_probs": [[["9/10", "1/10"], ["1/10", "9/10"]],
+                    [["9/10", "1/10"], ["1/10", "9/10"]],
+                    [["9/10", "1/10"], ["1/10", "9/10"]]],
+  "agent_reward": [["-4/5", 0], ["-4/5", 0], ["-4/5", 0]],
+  "principal_reward": [["14/9", 0], ["14/9", 0], ["14/9", 0]],
+  "transitions": [[[[1, 1]], [[2, 1]]], [[], []], [[], []]]
+}"""
+
+
+def _exact_arrays(model):
+    data = model.exact_data()
+    return (data.discount, data.outcome_probs.tolist(), data.agent_reward.tolist(),
+            data.principal_reward.tolist(), data.transition_prob.tolist(),
+            model.transition_next.tolist(), model.transition_offsets.tolist())
+
+
+def test_format_md_example_loads_exactly():
+    model = instance_from_dict(loads_json(FORMAT_EXAMPLE))
+    assert model.exact is not None
+    assert model.exact.principal_reward[0, 0] == Fraction(14, 9)
+    assert model.states == ("s0", "sL", "sR")
+    assert instance_to_dict(model) == json.loads(FORMAT_EXAMPLE)
+
+
+def test_json_numbers_are_read_from_their_decimal_text():
+    """0.9 as a JSON number is exactly 9/10, never the binary float nearest to it."""
+    document = json.loads(FORMAT_EXAMPLE)
+    text = FORMAT_EXAMPLE.replace('"9/10"', "0.9").replace('"1/10"', "0.1")
+    model = instance_from_dict(loads_json(text))
+    assert model.exact.outcome_probs[0, 0, 0] == Fraction(9, 10)
+    assert instance_to_dict(model)["outcome_probs"] == document["outcome_probs"]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_exact_instances_round_trip_exactly(tmp_path, seed):
+    model = random_instance(6, 3, 3, seed=seed, episodic=seed % 2 == 0)
+    path = tmp_path / "instance.json"
+    save_instance(model, path)
+    again = load_instance(path)
+    assert _exact_arrays(again) == _exact_arrays(model)
+    assert instance_to_dict(again) == instance_to_dict(model)
+    validate_against_schema(instance_to_dict(model), "instance")
+
+
+def test_float_instances_round_trip_bit_for_bit(tmp_path):
+    tree = paper_tree(6, 2)
+    path = tmp_path / "tree.json"
+    save_instance(tree, path)
+    again = load_instance(path)
+    for field in ("outcome_probs", "agent_reward", "principal_reward", "transition_prob"):
+        assert np.array_equal(getattr(again, field), getattr(tree, field)), field
+    # the exact view is the same before and after (shortest decimals)
+    assert _exact_arrays(again) == _exact_arrays(tree)
+    # and a second round trip is textually identical
+    path2 = tmp_path / "tree2.json"
+    save_instance(again, path2)
+    assert load_instance(path2).exact_data().agent_reward.tolist() == \
+        again.exact_data().agent_reward.tolist()
+
+
+def test_observed_action_may_omit_outcome_probs():
+    model = three_state_example(observed_action=True)
+    document = instance_to_dict(model, include_outcome_probs=False)
+    assert "outcome_probs" not in document
+    again = instance_from_dict(document)
+    assert np.array_equal(again.outcome_probs, model.outcome_probs)
+    validate_against_schema(document, "instance")
+
+
+def _broken(path, value):
+    document = json.loads(FORMAT_EXAMPLE)
+    target = document
+    for key in path[:-1]:
+        target = target[key]
+    if value is KeyError:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return document
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        (("outcome_probs", 1, 0, 0), "8/10", "outcome_probs[1][0]: row does not sum to 1"),
+        (("outcome_probs", 2, 1, 0), "-1/10", "outcome_probs[2][1][0]: negative probability"),
+        (("transitions", 0, 1, 0, 0), 9, "transitions[0][1][0][0]: dangling state index"),
+        (("transitions", 1, 0), [[0, 1]], "discount: γ = 1 but the cycle"),
+        (("agent_reward", 1), ["-4/5"], "agent_reward[1]: wrong shape"),
+        (("principal_reward", 2, 0), "abc", "principal_reward[2][0]: not a number"),
+        (("initial_state",), "s9", "initial_state: unknown state name"),
+        (("discount",), 2, "discount: must be in [0, 1]"),
+        (("format",), "pamdp/instance@2", "format: expected"),
+        (("outcome_probs",), KeyError, "outcome_probs: missing required field"),
+        (("transitions", 0, 0, 0), [1], "transitions[0][0][0]: expected [next_state"),
+    ],
+)
+def test_malformed_documents_name_field_indices_and_value(path, value, expected):
+    with pytest.raises(InstanceError) as info:
+        instance_from_dict(_broken(path, value))
+    assert str(info.value).startswith(expected), str(info.value)
+
+
+def test_error_messages_show_the_offending_value():
+    with pytest.raises(InstanceError) as info:
+        instance_from_dict(_broken(("transitions", 0, 1, 0, 0), 9))
+    assert "(value: 9)" in str(info.value)
+
+
+def test_solution_round_trip_and_schema():
+    model = three_state_example()
+    document = solution_to_dict(model, [0, 0, 0], [[1, 0]] * 3,
+                                principal_values=[Fraction(1), Fraction(1, 2), Fraction(1, 2)],
+                                agent_values=[Fraction(1, 5)] + [Fraction(1, 10)] * 2,
+                                exact=True)
+    validate_against_schema(document, "solution")
+    parsed = solution_from_dict(document, model)
+    assert parsed.principal_value == 1 and parsed.agent_value == Fraction(1, 5)
+    assert parsed.recommended.tolist() == [0, 0, 0]
+
+
+def test_solution_schema_rejects_negative_payments():
+    model = three_state_example()
+    document = solution_to_dict(model, [0, 0, 0], [[1, 0]] * 3)
+    bad = copy.deepcopy(document)
+    bad["policy"][0]["contract"][1] = -1
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, load_schema("solution"))
