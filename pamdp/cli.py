@@ -22,7 +22,6 @@ import sys
 import time
 from collections.abc import Sequence
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -149,14 +148,14 @@ def _cmd_example(args: argparse.Namespace) -> int:
     for label, kwargs in (("hidden action", {"discount": 1}),
                           ("hidden action", {"discount": Fraction(9, 10)}),
                           ("observed action", {"observed_action": True, "discount": 1})):
-        model = three_state_example(**kwargs)  # type: ignore[arg-type]
+        model = three_state_example(**kwargs)
         start = time.perf_counter()
         solution = solve_backward_induction(model, exact=True)
         seconds = time.perf_counter() - start
         meta = meta_algorithm(model)
-        print(f"{label:<22}{str(kwargs['discount']):>5}{str(solution.principal_values[0]):>10}"
-              f"{str(solution.agent_values[0]):>10}{str(solution.principal_values[1]):>10}"
-              f"{str(solution.agent_values[1]):>10}{meta.iterations:>12}"
+        print(f"{label:<22}{kwargs['discount']!s:>5}{solution.principal_values[0]!s:>10}"
+              f"{solution.agent_values[0]!s:>10}{solution.principal_values[1]!s:>10}"
+              f"{solution.agent_values[1]!s:>10}{meta.iterations:>12}"
               f"{seconds * 1e3:>8.1f}ms")
     print()
     print(f"Paper tree (PAPER.md §6), depth {args.depth}, seed {args.seed}")

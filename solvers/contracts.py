@@ -227,7 +227,7 @@ def _phase_one(coeff: FloatArray, rhs: FloatArray, tol: float) -> tuple[BoolArra
 
 
 def _phase_two(coeff: FloatArray, rhs: FloatArray, p_rec: FloatArray) -> FloatArray:
-    m, n_a, n_o = coeff.shape
+    m, _n_a, n_o = coeff.shape
     result = linprog(
         p_rec.ravel(), A_ub=_block_matrix(coeff, 0), b_ub=-rhs.ravel(), bounds=(0, None),
         method="highs", options={"primal_feasibility_tolerance": 1e-10,

@@ -62,7 +62,7 @@ class PolicyEvaluation:
     exact: bool = False
 
     def principal_utility(self, state: int) -> float | Fraction:
-        return self.principal_values[state]  # type: ignore[no-any-return]
+        return self.principal_values[state]
 
 
 def _check_policy(model: PrincipalAgentMDP, recommended: npt.ArrayLike, contracts: npt.ArrayLike
@@ -148,11 +148,11 @@ def _evaluate_episodic(model: PrincipalAgentMDP, rec: IntArray, pay: FloatArray,
 
 def state_action_transitions(model: PrincipalAgentMDP) -> sp.csr_matrix:
     """Sparse ``(S*A, S)`` matrix ``P[s*A + a, s'] = Σ_o 𝒪(s,a)(o) T(s,o)(s')``."""
-    n_s, n_a, n_o = model.n_states, model.n_actions, model.n_outcomes
+    n_s, _n_a, _n_o = model.n_states, model.n_actions, model.n_outcomes
     # block (s): (A, O) outcome probabilities times (O, S) rows of T(s, ·)
     probs = sp.block_diag([sp.csr_matrix(model.outcome_probs[s]) for s in range(n_s)],
                           format="csr") if n_s < 2000 else _outcome_block(model)
-    return (probs @ model.transition_matrix).tocsr()  # type: ignore[no-any-return]
+    return (probs @ model.transition_matrix).tocsr()
 
 
 def _outcome_block(model: PrincipalAgentMDP) -> sp.csr_matrix:

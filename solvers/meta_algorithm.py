@@ -17,7 +17,7 @@ Principal ties follow ``principal_tie_break`` as in backward induction.
 
 The principal-Q operator (Theorem 3.4; its exact form is open, PAPER.md §3) is
 
-    J(q)(s, a) = Σ_o 𝒪(s,a)(o) [ r^p(s,o) − b*(s, a | Q̄)(o) + γ Σ_{s'} T(s,o)(s') max_{a'} q(s', a') ]
+    J(q)(s,a) = Σ_o 𝒪(s,a)(o) [r^p(s,o) − b*(s,a|Q̄)(o) + γ Σ_{s'} T(s,o)(s') max_{a'} q(s',a')]
 
 with ``J(q)(s, a) = −∞`` for unimplementable actions, and two readings of ``Q̄``:
 
@@ -317,7 +317,7 @@ def principal_q_operator(
         q_bar, _ = agent_q_bar_minimal(model, greedy(q), margin=margin, tie_tol=tie_tol)
     else:
         raise ValueError(f"reading must be 'R1' or 'R2', got {reading!r}")
-    n_s, n_a = model.n_states, model.n_actions
+    n_s, _n_a = model.n_states, model.n_actions
     probs = model.outcome_probs
     contracts = minimal_contracts_all_actions(q_bar, probs, margin=margin,
                                               feasibility_tol=tie_tol)

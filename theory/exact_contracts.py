@@ -41,8 +41,12 @@ The multipliers are reported per action, with ``λ_{a^p} = 0``. The LP is always
 (costs ``p_{a^p} ≥ 0``, ``b ≥ 0``), so only the two cases above occur.
 
 Numbers may be given as ints, Fractions, rational or decimal strings, or floats (read with
-:func:`theory.model.to_fraction`). Outcome distributions are not required to sum to one: the LP
-and its certificates are valid for any data, only the "mixture" reading above needs it.
+:func:`theory.model.to_fraction`, i.e. as their shortest decimal). Every ``𝒪(s, a)`` must be a
+probability distribution *exactly* (non-negative, summing to exactly 1; PAPER.md §1:
+``𝒪(s, a) ∈ Δ(O)``), else :class:`ValueError`. The check matters: with rows that sum to
+``1 ± 10⁻¹⁶`` (floats read as decimals, say) paying the same large amount on every outcome
+creates a spurious incentive, and the exact LP would return payments of order ``10¹⁵`` for an
+action that is really unimplementable.
 """
 
 from __future__ import annotations
@@ -89,6 +93,13 @@ def _inputs(q_bar: Iterable[Number], outcome_probs: Iterable[Iterable[Number]],
     for a, row in enumerate(probs):
         if len(row) != n_o:
             raise ValueError(f"outcome_probs[{a}] has {len(row)} outcomes, expected {n_o}")
+        for o, value in enumerate(row):
+            if value < 0:
+                raise ValueError(f"outcome_probs[{a}][{o}] is negative: {value}")
+        total = sum(row, _ZERO)
+        if total != 1:
+            raise ValueError(f"outcome_probs[{a}] sums to {total}, not exactly 1 (an exact "
+                             "solve of rounded distributions would answer another problem)")
     if xi < 0:
         raise ValueError(f"margin must be non-negative, got {xi}")
     return q, probs, xi

@@ -75,7 +75,7 @@ def _check_shape(field_name: str, value: Any, shape: Sequence[int],
                  prefix: tuple[int, ...] = ()) -> None:
     """Check a nested list has ``shape``, naming the first index where it does not."""
     if not shape:
-        if isinstance(value, list | dict) or isinstance(value, bool) or value is None:
+        if isinstance(value, (list | dict, bool)) or value is None:
             raise InstanceError(field_name, "expected a number", index=prefix or None,
                                 value=value)
         try:

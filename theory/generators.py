@@ -107,6 +107,9 @@ def three_state_example(*, observed_action: bool = False, discount: Any = 1
     """
     tenth, nine = Fraction(1, 10), Fraction(9, 10)
     cost, prize = Fraction(-4, 5), Fraction(14, 9)
+    probs: Any
+    principal: Any
+    transitions: Any
     if observed_action:
         probs = [[[1, 0], [0, 1]]] * 3
         principal = [[prize * nine, prize * tenth]] * 3
@@ -176,6 +179,7 @@ def random_instance(
         counts[rng.integers(size)] += grid - counts.sum()
         return [Fraction(int(c), grid) for c in counts]
 
+    probs: Any
     if observed_action:
         probs = [[[int(o == a) for o in range(n_outcomes)] for a in range(n_actions)]
                  for _ in range(n_states)]

@@ -389,9 +389,9 @@ def validate_model(model: PrincipalAgentMDP, tolerance: float = PROBABILITY_TOLE
         mask = model.reachable
         cycle = _cycle_witness(model.state_graph, mask)
         if cycle is not None:
-            names = [model.states[s] for s in cycle]
-            raise InstanceError("discount", f"γ = 1 but the cycle {' → '.join(names)} → "
-                                f"{names[0]} is reachable from the initial state", value=1)
+            cycle_names = [model.states[s] for s in cycle]
+            raise InstanceError("discount", f"γ = 1 but the cycle {' → '.join(cycle_names)} → "
+                                f"{cycle_names[0]} is reachable from the initial state", value=1)
 
 
 def _shown(model: PrincipalAgentMDP, field_name: str, index: tuple[int, ...]) -> Any:
@@ -437,7 +437,7 @@ def build_model(
     outcome_probs: Any,
     agent_reward: Any,
     principal_reward: Any,
-    transitions: list[list[list[tuple[int, Any]]]],
+    transitions: Any,
     observed_action: bool = False,
     name: str = "",
     exact: bool = False,
@@ -447,7 +447,8 @@ def build_model(
     ``transitions[s][o]`` is a list of ``(next_state, probability)``. With ``exact=True`` every
     number is read exactly (:func:`to_fraction`) and kept alongside the floats.
     """
-    states, actions, outcomes = tuple(states), tuple(actions), tuple(outcomes)
+    names = tuple(states), tuple(actions), tuple(outcomes)
+    states, actions, outcomes = names
     if isinstance(initial_state, str):
         if initial_state not in states:
             raise InstanceError("initial_state", "unknown state name", value=initial_state)

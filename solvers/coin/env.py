@@ -113,25 +113,32 @@ class CoinGameRules:
         return replace(self, grid_size=grid_size, episode_length=episode_length)
 
 
-#: Named variants (docs/COIN.md explains each difference).
+#: Named variants (docs/COIN.md explains each difference and why ``paper-*`` resolve
+#: simultaneous arrival with a single random collector).
 PRESETS: dict[str, CoinGameRules] = {
-    # The paper's game (PAPER.md §6): +1 own, +0.2 other, no penalty.
-    "paper-3x3": CoinGameRules(grid_size=3, episode_length=20),
-    "paper-7x7": CoinGameRules(grid_size=7, episode_length=50),
-    # Lerer & Peysakhovich (2017) / Foerster et al. (LOLA, 2018): any coin +1, owner −2,
-    # colours alternate.
+    # The paper's game (PAPER.md §6): +1 own, +0.2 other, no penalty; wrap-around board; one
+    # collector on simultaneous arrival [U] (under "both" greedy coin-chasing already reaches
+    # 98% of the welfare optimum on 3×3, so there is no dilemma to resolve).
+    "paper-3x3": CoinGameRules(grid_size=3, episode_length=20, simultaneous="random"),
+    "paper-7x7": CoinGameRules(grid_size=7, episode_length=50, simultaneous="random"),
+    # Paper rewards with the LOLA rule that both agents collect a coin they reach together.
+    "both-3x3": CoinGameRules(grid_size=3, episode_length=20, simultaneous="both"),
+    "both-7x7": CoinGameRules(grid_size=7, episode_length=50, simultaneous="both"),
+    # Paper rewards on a bounded board (moves off the board are no-ops).
+    "walls-3x3": CoinGameRules(
+        grid_size=3, episode_length=20, edges="walls", simultaneous="random"
+    ),
+    # Lerer & Peysakhovich (2017) / Foerster et al. (LOLA, 2018): any coin +1, owner −2, both
+    # collect, colours alternate.
     "lola-3x3": CoinGameRules(
         grid_size=3,
         episode_length=20,
         own_reward=1.0,
         other_reward=1.0,
         owner_penalty=-2.0,
+        simultaneous="both",
         respawn_colour="alternate",
     ),
-    # Paper rewards, bounded board.
-    "walls-3x3": CoinGameRules(grid_size=3, episode_length=20, edges="walls"),
-    # Paper rewards, a single collector on simultaneous arrival.
-    "exclusive-3x3": CoinGameRules(grid_size=3, episode_length=20, simultaneous="random"),
 }
 
 
