@@ -182,6 +182,10 @@ def meta_algorithm(
     principal_tie_break, tie_tol, margin : as in backward induction.
     """
     n_s, n_o = model.n_states, model.n_outcomes
+    if not model.is_episodic and model.discount >= 1:
+        raise ValueError("the meta-algorithm needs discount < 1 on an instance with cycles "
+                         "(values are undefined otherwise); this instance has γ = 1 and a "
+                         "cycle among states unreachable from the initial state")
     if initial_policy is None:
         initial_policy = PrincipalPolicy(np.full(n_s, -1, dtype=np.int64), np.zeros((n_s, n_o)))
     policies = [initial_policy]

@@ -43,12 +43,6 @@ def load_schema(kind: str) -> dict[str, Any]:
     return schema
 
 
-def _parse_number_text(text: str) -> Fraction | int:
-    value = Fraction(text)
-    return int(value) if value.denominator == 1 and "." not in text and "e" not in text.lower() \
-        else value
-
-
 def read_json(path: str | Path) -> Any:
     """Read JSON with every non-integer number parsed exactly as a Fraction."""
     with open(path, encoding="utf-8") as handle:
