@@ -32,10 +32,11 @@ is exact rational arithmetic, so equality is decided exactly, with no tolerance.
   contract leaves the agent exactly indifferent to (complementary slackness).
 * *unimplementable* — Farkas multipliers ``λ ≥ 0`` with
   ``Σ_a λ_a (p_{a^p} − p_a) ≤ 0`` componentwise and ``Σ_a λ_a (Q̄(a) − Q̄(a^p) + ξ) > 0``. Scaled
-  to ``μ = λ / Σλ`` and with proper distributions this reads ``p_{a^p} = Σ_a μ_a p_a`` and
-  ``Q̄(a^p) + ξ < Σ_a μ_a Q̄(a)``: the recommended action's outcome distribution is a mixture of
-  other actions' that the agent strictly prefers — the obstruction PAPER.md §1 names. No
-  contract can then implement ``a^p``.
+  to ``μ = λ / Σλ`` (distributions sum to one, so the first condition holds with equality)
+  this reads ``p_{a^p} = Σ_a μ_a p_a`` and ``Q̄(a^p) < Σ_a μ_a Q̄(a) + ξ``: the recommended
+  action's outcome distribution is a mixture of other actions' that the agent strictly prefers
+  (for ξ = 0), or does not dislike by ξ — the obstruction PAPER.md §1 names. Any contract pays
+  ``a^p`` exactly the μ-average of what it pays those actions, so none implements ``a^p``.
 
 The multipliers are reported per action, with ``λ_{a^p} = 0``. The LP is always bounded below
 (costs ``p_{a^p} ≥ 0``, ``b ≥ 0``), so only the two cases above occur.
@@ -55,6 +56,7 @@ import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import SupportsIndex
 
 from theory.exact_lp import (
     CertificateError,
@@ -105,7 +107,7 @@ def _inputs(q_bar: Iterable[Number], outcome_probs: Iterable[Iterable[Number]],
     return q, probs, xi
 
 
-def _action(recommended: int, n_actions: int) -> int:
+def _action(recommended: SupportsIndex, n_actions: int) -> int:
     if isinstance(recommended, bool):
         raise TypeError(f"recommended must be an action index, got {recommended!r}")
     index = operator.index(recommended)
@@ -115,7 +117,7 @@ def _action(recommended: int, n_actions: int) -> int:
 
 
 def contract_lp(q_bar: Iterable[Number], outcome_probs: Iterable[Iterable[Number]],
-                recommended: int, *,
+                recommended: SupportsIndex, *,
                 margin: Number = _ZERO) -> tuple[Vector, Matrix, Vector, tuple[int, ...]]:
     """The minimal-implementation LP (P) in the form ``min c·b s.t. D b ≥ g, b ≥ 0``.
 
@@ -127,7 +129,11 @@ def contract_lp(q_bar: Iterable[Number], outcome_probs: Iterable[Iterable[Number
     deviations : the action ``a`` of each row, in increasing order.
     """
     q, probs, xi = _inputs(q_bar, outcome_probs, margin)
-    rec = _action(recommended, len(q))
+    return _lp(q, probs, _action(recommended, len(q)), xi)
+
+
+def _lp(q: Vector, probs: Matrix, rec: int,
+        xi: Fraction) -> tuple[Vector, Matrix, Vector, tuple[int, ...]]:
     p_rec = probs[rec]
     deviations = tuple(a for a in range(len(q)) if a != rec)
     rows = tuple(tuple(pr - pa for pr, pa in zip(p_rec, probs[a], strict=True))
@@ -145,8 +151,10 @@ class ExactContract:
     recommended
         The recommended action ``a^p``.
     contract
-        ``b(o)`` per outcome: a cheapest contract implementing ``a^p``; all zeros when
-        unimplementable.
+        ``b(o)`` per outcome: a cheapest contract implementing ``a^p`` (an optimal vertex of
+        (P), with ``b(o) = 0`` wherever ``p_{a^p}(o) = 0``: nothing is paid on outcomes ``a^p``
+        cannot produce); all zeros when unimplementable. The cheapest contract need not be
+        unique; its cost is.
     implementable
         Whether some non-negative contract makes ``a^p`` a best response (ties count).
     expected_payment
@@ -170,8 +178,8 @@ class ExactContract:
 
     def violations(self) -> list[str]:
         """Every condition of the certificate that fails (empty when it proves the answer)."""
-        c, rows, rhs, deviations = contract_lp(self.q_bar, self.outcome_probs,
-                                               self.recommended, margin=self.margin)
+        q, probs, xi = _inputs(self.q_bar, self.outcome_probs, self.margin)
+        c, rows, rhs, deviations = _lp(q, probs, _action(self.recommended, len(q)), xi)
         out: list[str] = []
         if len(self.contract) != len(c):
             return [f"contract has {len(self.contract)} entries, expected {len(c)}"]
@@ -219,7 +227,8 @@ class ExactContract:
 
 
 def minimal_contract_exact(q_bar: Iterable[Number], outcome_probs: Iterable[Iterable[Number]],
-                           recommended: int, *, margin: Number = _ZERO) -> ExactContract:
+                           recommended: SupportsIndex, *,
+                           margin: Number = _ZERO) -> ExactContract:
     """Exact minimal implementation of ``recommended`` in one state (PAPER.md §1).
 
     Solves (P) of the module docstring by the exact simplex method of
@@ -251,15 +260,28 @@ def minimal_contract_exact(q_bar: Iterable[Number], outcome_probs: Iterable[Iter
     True
     """
     q, probs, xi = _inputs(q_bar, outcome_probs, margin)
-    rec = _action(recommended, len(q))
-    c, rows, rhs, deviations = contract_lp(q, probs, rec, margin=xi)
-    result = solve_exact_lp(c, rows, rhs)
+    return _solve(q, probs, _action(recommended, len(q)), xi)
+
+
+def _solve(q: Vector, probs: Matrix, rec: int, xi: Fraction) -> ExactContract:
+    """:func:`minimal_contract_exact` on validated inputs."""
+    c, rows, rhs, deviations = _lp(q, probs, rec, xi)
     multipliers = [_ZERO] * len(q)
+    if all(g <= 0 for g in rhs):
+        # No incentive constraint binds at b = 0: b = 0 with λ = 0 is optimal and certified
+        # (0 ≥ g_a, 0 ≤ p_{a^p}, 0 = 0). This is what the simplex returns too, only faster.
+        return ExactContract(rec, tuple(_ZERO for _ in c), True, _ZERO, tuple(multipliers),
+                             q, probs, xi)
+    result = solve_exact_lp(c, rows, rhs)
     if result.status == "optimal":
         assert result.x is not None and result.dual is not None
         for a, lam in zip(deviations, result.dual, strict=True):
             multipliers[a] = lam
-        return ExactContract(rec, result.x, True, result.objective, tuple(multipliers),
+        # Canonical form: no payment on an outcome that a^p never produces. Such a payment
+        # costs nothing but only raises deviations' pay (its row coefficient is −p_a(o) ≤ 0),
+        # so dropping it keeps b feasible, the cost and the certificate unchanged.
+        contract = tuple(b if p > 0 else _ZERO for b, p in zip(result.x, c, strict=True))
+        return ExactContract(rec, contract, True, result.objective, tuple(multipliers),
                              q, probs, xi)
     if result.status != "infeasible":  # pragma: no cover - (P) is bounded below by 0
         raise RuntimeError(f"minimal-implementation LP reported {result.status}")
@@ -275,4 +297,4 @@ def minimal_contracts_exact_all_actions(q_bar: Iterable[Number],
                                         margin: Number = _ZERO) -> list[ExactContract]:
     """:func:`minimal_contract_exact` for every action of one state, in action order."""
     q, probs, xi = _inputs(q_bar, outcome_probs, margin)
-    return [minimal_contract_exact(q, probs, a, margin=xi) for a in range(len(q))]
+    return [_solve(q, probs, a, xi) for a in range(len(q))]

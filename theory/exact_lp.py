@@ -37,6 +37,7 @@ a claimed certificate and only evaluate the inequalities above, exactly.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -89,12 +90,12 @@ class ExactLPResult:
     pivots: int = 0
 
 
-def _vector(values: Sequence[Number], name: str) -> Vector:
+def _vector(values: Sequence[Number]) -> Vector:
     return tuple(to_fraction(v) for v in values)
 
 
 def _matrix(rows: Sequence[Sequence[Number]], n_cols: int | None, name: str) -> Matrix:
-    out = tuple(_vector(row, f"{name}[{i}]") for i, row in enumerate(rows))
+    out = tuple(_vector(row) for row in rows)
     for i, row in enumerate(out):
         if n_cols is not None and len(row) != n_cols:
             raise ValueError(f"{name}[{i}] has {len(row)} entries, expected {n_cols}")
@@ -103,61 +104,112 @@ def _matrix(rows: Sequence[Sequence[Number]], n_cols: int | None, name: str) -> 
 
 def _problem(c: Sequence[Number], A: Sequence[Sequence[Number]],
              b: Sequence[Number]) -> tuple[Vector, Matrix, Vector]:
-    cost = _vector(c, "c")
+    cost = _vector(c)
     matrix = _matrix(A, len(cost), "A")
-    rhs = _vector(b, "b")
+    rhs = _vector(b)
     if len(rhs) != len(matrix):
         raise ValueError(f"b has {len(rhs)} entries but A has {len(matrix)} rows")
     return cost, matrix, rhs
 
 
 def _dot(u: Sequence[Fraction], v: Sequence[Fraction]) -> Fraction:
-    return sum((ui * vi for ui, vi in zip(u, v, strict=True)), _ZERO)
+    return sum((ui * vi for ui, vi in zip(u, v, strict=True) if ui and vi), _ZERO)
 
 
 def _row_times(y: Sequence[Fraction], A: Matrix, n: int) -> Vector:
     """``yᵀA`` (length ``n``; ``n`` is needed when ``A`` has no rows)."""
-    return tuple(sum((y[i] * A[i][j] for i in range(len(A))), _ZERO) for j in range(n))
+    out = [_ZERO] * n
+    for yi, row in zip(y, A, strict=True):
+        if yi:
+            for j, aij in enumerate(row):
+                if aij:
+                    out[j] += yi * aij
+    return tuple(out)
 
 
 class _Tableau:
-    """Dense simplex tableau ``[B⁻¹M | B⁻¹b']`` with an objective row of reduced costs."""
+    """Dense simplex tableau ``[B⁻¹M | B⁻¹b']`` plus an objective row of reduced costs.
+
+    Every row is stored as integers over one positive common denominator (row ``r`` is
+    ``num[r][j] / den[r]``), reduced by the gcd after each update: the same exact rationals as
+    a table of :class:`~fractions.Fraction`, several times faster for these tiny tables. The
+    objective row is the last row, ``[c_j − c_B·T_j | −c_B·rhs]``.
+    """
 
     def __init__(self, rows: list[list[Fraction]], basis: list[int]) -> None:
-        self.rows = rows
+        self.num: list[list[int]] = []
+        self.den: list[int] = []
+        for row in rows:
+            self._append(row)
         self.basis = basis
-        self.objective: list[Fraction] = []
         self.pivots = 0
+
+    def _append(self, row: Sequence[Fraction]) -> None:
+        den = math.lcm(*(v.denominator for v in row)) if row else 1
+        self.num.append([v.numerator * (den // v.denominator) for v in row])
+        self.den.append(den)
+
+    def _reduce(self, k: int) -> None:
+        g = math.gcd(self.den[k], *self.num[k])
+        if g > 1:
+            self.num[k] = [v // g for v in self.num[k]]
+            self.den[k] //= g
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.basis)
+
+    def entry(self, r: int, j: int) -> Fraction:
+        """Tableau entry (``r = n_rows`` is the objective row; ``j = -1`` the last column)."""
+        return Fraction(self.num[r][j], self.den[r])
 
     def set_cost(self, cost: Sequence[Fraction]) -> None:
         """Objective row ``[c_j − c_B·T_j | −c_B·rhs]`` for the current basis."""
-        width = len(cost)
-        row = [*cost, _ZERO]
-        for r, tab_row in enumerate(self.rows):
-            cb = cost[self.basis[r]]
-            if cb:
-                for j in range(width + 1):
-                    if tab_row[j]:
-                        row[j] -= cb * tab_row[j]
-        self.objective = row
+        terms = [(cost[self.basis[r]], r) for r in range(self.n_rows) if cost[self.basis[r]]]
+        den = math.lcm(*(v.denominator for v in cost),
+                       *(cb.denominator * self.den[r] for cb, r in terms))
+        row = [v.numerator * (den // v.denominator) for v in cost] + [0]
+        for cb, r in terms:
+            scale = cb.numerator * (den // (cb.denominator * self.den[r]))
+            for j, v in enumerate(self.num[r]):
+                if v:
+                    row[j] -= scale * v
+        del self.num[self.n_rows:], self.den[self.n_rows:]
+        self.num.append(row)
+        self.den.append(den)
+        self._reduce(self.n_rows)
 
     def pivot(self, r: int, e: int) -> None:
-        pivot_row = self.rows[r]
-        inv = 1 / pivot_row[e]
-        pivot_row[:] = [v * inv for v in pivot_row]
+        """Make column ``e`` basic in row ``r`` (``num[r][e] ≠ 0``), objective row included."""
+        pivot_row = self.num[r]
+        p = pivot_row[e]
+        if p < 0:
+            pivot_row = [-v for v in pivot_row]
+            p = -p
+        self.num[r], self.den[r] = pivot_row, p  # row r divided by its entry in column e
+        self._reduce(r)
+        pivot_row, p = self.num[r], self.den[r]
         nonzero = [j for j, v in enumerate(pivot_row) if v]
-        for other in [*(row for k, row in enumerate(self.rows) if k != r), self.objective]:
-            factor = other[e]
-            if factor:
-                for j in nonzero:
-                    other[j] -= factor * pivot_row[j]
+        for k in range(len(self.num)):
+            factor = self.num[k][e]
+            if k == r or not factor:
+                continue
+            row = self.num[k]
+            # row/den_k − (factor/den_k)(pivot_row/p) = (p·row − factor·pivot_row)/(den_k·p)
+            new = [v * p for v in row]
+            for j in nonzero:
+                new[j] -= factor * pivot_row[j]
+            self.num[k] = new
+            self.den[k] *= p
+            self._reduce(k)
         self.basis[r] = e
         self.pivots += 1
 
     def entering(self, allowed: int) -> int | None:
         """Bland: the smallest column index ``< allowed`` with a negative reduced cost."""
+        objective = self.num[self.n_rows]
         for j in range(allowed):
-            if self.objective[j] < 0:
+            if objective[j] < 0:
                 return j
         return None
 
@@ -165,9 +217,10 @@ class _Tableau:
         """Ratio test, ties to the smallest basic variable index (Bland); None = unbounded."""
         best: int | None = None
         best_ratio = _ZERO
-        for r, row in enumerate(self.rows):
+        for r in range(self.n_rows):
+            row = self.num[r]
             if row[e] > 0:
-                ratio = row[-1] / row[e]
+                ratio = Fraction(row[-1], row[e])  # the row denominators cancel
                 if (best is None or ratio < best_ratio
                         or (ratio == best_ratio and self.basis[r] < self.basis[best])):
                     best, best_ratio = r, ratio
@@ -187,7 +240,7 @@ class _Tableau:
     def values(self, width: int) -> list[Fraction]:
         out = [_ZERO] * width
         for r, j in enumerate(self.basis):
-            out[j] = self.rows[r][-1]
+            out[j] = self.entry(r, -1)
         return out
 
 
@@ -215,8 +268,9 @@ def solve_exact_lp(c: Sequence[Number], A: Sequence[Sequence[Number]],
     Two-phase simplex with Bland's rule (see the module docstring). Phase 1 minimises the sum
     of the artificial variables; a positive optimum proves infeasibility and its multipliers
     are the Farkas ray. Artificials left basic at level zero are pivoted out on any non-zero
-    entry of their row; a row with no such entry is a redundant equation and stays inert
-    (artificial columns never re-enter in phase 2).
+    entry of their row among the structural and surplus columns (one always exists, since
+    ``[A | −I]`` has full row rank; were there none, the row would be inert: an entering
+    structural column has a zero there). Artificial columns never re-enter in phase 2.
     """
     cost, matrix, rhs = _problem(c, A, b)
     m, n = len(matrix), len(cost)
@@ -247,17 +301,16 @@ def solve_exact_lp(c: Sequence[Number], A: Sequence[Sequence[Number]],
         tableau.set_cost(phase1_cost)
         unbounded = tableau.run(width)
         assert unbounded is None, "phase 1 is bounded below by 0"
-        infeasibility = -tableau.objective[-1]
+        infeasibility = -tableau.entry(m, -1)
         if infeasibility > 0:
-            farkas = tuple(tableau.objective[n:n + m])
+            farkas = tuple(tableau.entry(m, n + i) for i in range(m))
             return ExactLPResult("infeasible", None, None, farkas=farkas,
                                  pivots=tableau.pivots)
         for r in range(m):
-            if tableau.basis[r] >= n + m:  # artificial at level 0: pivot it out if possible
-                for j in range(n + m):
-                    if tableau.rows[r][j]:
-                        tableau.pivot(r, j)
-                        break
+            if tableau.basis[r] >= n + m:  # an artificial left basic at level 0
+                column = next((j for j in range(n + m) if tableau.num[r][j]), None)
+                if column is not None:  # a degenerate pivot: the right-hand side is 0
+                    tableau.pivot(r, column)
 
     tableau.set_cost([*cost, *([_ZERO] * (m + n_art))])
     unbounded_col = tableau.run(n + m)
@@ -267,10 +320,10 @@ def solve_exact_lp(c: Sequence[Number], A: Sequence[Sequence[Number]],
         direction = [_ZERO] * width
         direction[unbounded_col] = Fraction(1)
         for r, j in enumerate(tableau.basis):
-            direction[j] -= tableau.rows[r][unbounded_col]
+            direction[j] -= tableau.entry(r, unbounded_col)
         return ExactLPResult("unbounded", x, None, ray=tuple(direction[:n]),
                              pivots=tableau.pivots)
-    dual = tuple(tableau.objective[n:n + m])
+    dual = tuple(tableau.entry(m, n + i) for i in range(m))
     return ExactLPResult("optimal", x, _dot(cost, x), dual=dual, pivots=tableau.pivots)
 
 
@@ -299,7 +352,7 @@ def optimality_violations(c: Sequence[Number], A: Sequence[Sequence[Number]],
     Conditions: ``x ≥ 0``, ``A x ≥ b``, ``y ≥ 0``, ``yᵀA ≤ c``, ``c·x = y·b``.
     """
     cost, matrix, rhs = _problem(c, A, b)
-    xv, yv = _vector(x, "x"), _vector(y, "y")
+    xv, yv = _vector(x), _vector(y)
     if len(xv) != len(cost) or len(yv) != len(rhs):
         return [f"wrong lengths: x has {len(xv)} (expected {len(cost)}), "
                 f"y has {len(yv)} (expected {len(rhs)})"]
@@ -319,13 +372,12 @@ def infeasibility_violations(A: Sequence[Sequence[Number]], b: Sequence[Number],
 
     Conditions: ``y ≥ 0``, ``yᵀA ≤ 0``, ``y·b > 0``.
     """
-    rhs = _vector(b, "b")
-    matrix = _matrix(A, None, "A")
+    rhs = _vector(b)
+    n = len(A[0]) if len(A) else 0
+    matrix = _matrix(A, n, "A")
     if len(rhs) != len(matrix):
         raise ValueError(f"b has {len(rhs)} entries but A has {len(matrix)} rows")
-    n = len(matrix[0]) if matrix else 0
-    matrix = _matrix(matrix, n, "A")
-    yv = _vector(y, "y")
+    yv = _vector(y)
     if len(yv) != len(rhs):
         return [f"wrong length: y has {len(yv)} entries, expected {len(rhs)}"]
     out = _nonnegative(yv, "y")
@@ -345,7 +397,7 @@ def unboundedness_violations(c: Sequence[Number], A: Sequence[Sequence[Number]],
     Conditions: ``x ≥ 0``, ``A x ≥ b``, ``d ≥ 0``, ``A d ≥ 0``, ``c·d < 0``.
     """
     cost, matrix, rhs = _problem(c, A, b)
-    xv, dv = _vector(x, "x"), _vector(ray, "ray")
+    xv, dv = _vector(x), _vector(ray)
     if len(xv) != len(cost) or len(dv) != len(cost):
         return [f"wrong lengths: x has {len(xv)}, ray has {len(dv)}, expected {len(cost)}"]
     out = _primal_feasibility(matrix, rhs, xv) + _nonnegative(dv, "ray")
@@ -399,7 +451,7 @@ def verify_lp_result(c: Sequence[Number], A: Sequence[Sequence[Number]], b: Sequ
         if result.x is None or result.dual is None or result.objective is None:
             raise CertificateError("optimal result without x, objective and dual")
         problems = optimality_violations(c, A, b, result.x, result.dual)
-        cost = _vector(c, "c")
+        cost = _vector(c)
         if result.objective != _dot(cost, result.x):
             problems.append(f"objective {result.objective} ≠ c·x = {_dot(cost, result.x)}")
     elif result.status == "infeasible":
