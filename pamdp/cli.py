@@ -75,7 +75,8 @@ def _summary(model: Any, solution: Any, *, method: str, seconds: float, exact: b
     return "\n".join(lines)
 
 
-def solve_instance(model: Any, *, exact: bool = False) -> tuple[Any, dict[str, Any]]:
+def solve_instance(model: Any, *, exact: bool = False, max_iterations: int = 1000
+                   ) -> tuple[Any, dict[str, Any]]:
     """Solve by backward induction (episodic) or the meta-algorithm (discounted)."""
     from solvers.backward_induction import solve_backward_induction
     from solvers.meta_algorithm import meta_algorithm
@@ -88,7 +89,7 @@ def solve_instance(model: Any, *, exact: bool = False) -> tuple[Any, dict[str, A
         if exact:
             raise SystemExit("pamdp solve: --exact needs an episodic instance (the "
                              "meta-algorithm for discounted instances runs in floats)")
-        result = meta_algorithm(model)
+        result = meta_algorithm(model, max_iterations=max_iterations)
         solution = result.solution
         info = {"method": "meta-algorithm (Algorithm 1)", "iterations": result.iterations,
                 "converged": result.converged}
@@ -102,16 +103,22 @@ def _cmd_solve(args: argparse.Namespace) -> int:
 
     try:
         model = load_instance(args.instance)
+        model.require_defined_values()
     except (InstanceError, OSError) as error:
         print(f"pamdp solve: invalid instance {args.instance}: {error}", file=sys.stderr)
         return 2
-    solution, info = solve_instance(model, exact=args.exact)
+    solution, info = solve_instance(model, exact=args.exact, max_iterations=args.max_iterations)
     print(_summary(model, solution, exact=args.exact, **info))
+    if info.get("converged") is False:
+        print(f"pamdp solve: warning: the meta-algorithm did not converge in "
+              f"{info['iterations']} iterations; the policy written is its last iterate, not "
+              "an SPE (check it with `pamdp verify`)", file=sys.stderr)
     if args.output:
+        extra = {"solver": {key: value for key, value in info.items() if key != "seconds"}}
         document = solution_to_dict(
             model, solution.recommended, solution.contracts,
             principal_values=solution.principal_values, agent_values=solution.agent_values,
-            exact=args.exact)
+            exact=args.exact, extra=extra)
         dump_json(document, args.output, indent=1 if model.n_states <= 1000 else None)
         print(f"\nsolution written to {args.output}")
     return 0
@@ -121,17 +128,25 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from theory.format import save_instance
     from theory.generators import paper_tree, random_instance, three_state_example
 
-    if args.family == "tree":
-        model = paper_tree(args.depth, args.seed, observed_action=args.observed_action)
-    elif args.family == "three-state":
-        model = three_state_example(observed_action=args.observed_action,
-                                    discount=Fraction(args.discount))
-    else:
-        model = random_instance(args.states, args.actions, args.outcomes, seed=args.seed,
-                                episodic=not args.discounted,
-                                discount=None if args.discount is None
-                                else Fraction(args.discount),
-                                observed_action=args.observed_action)
+    try:
+        discount = None if args.discount is None else Fraction(args.discount)
+    except (ValueError, ZeroDivisionError):
+        print(f"pamdp generate: --discount must be a number such as 0.9 or 9/10 (value: "
+              f"{args.discount!r})", file=sys.stderr)
+        return 2
+    try:
+        if args.family == "tree":
+            model = paper_tree(args.depth, args.seed, observed_action=args.observed_action)
+        elif args.family == "three-state":
+            model = three_state_example(observed_action=args.observed_action,
+                                        discount=discount if discount is not None else 1)
+        else:
+            model = random_instance(args.states, args.actions, args.outcomes, seed=args.seed,
+                                    episodic=not args.discounted, discount=discount,
+                                    observed_action=args.observed_action)
+    except (ValueError, ZeroDivisionError) as error:
+        print(f"pamdp generate: {error}", file=sys.stderr)
+        return 2
     save_instance(model, args.output)
     print(f"wrote {model.name} ({model.n_states} states) to {args.output}")
     return 0
@@ -194,6 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("-o", "--output", help="write the FORMAT.md v1 solution here")
     solve.add_argument("--exact", action="store_true",
                        help="exact rational arithmetic (episodic instances)")
+    solve.add_argument("--max-iterations", type=int, default=1000,
+                       help="meta-algorithm cap for discounted instances (default 1000)")
     solve.set_defaults(handler=_cmd_solve)
 
     generate = sub.add_parser("generate", help="write a generated instance")
@@ -248,8 +265,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = sys.argv[1:]
     parser = build_parser()
     args = parser.parse_args(list(argv))
-    if args.command == "generate" and args.family == "three-state" and args.discount is None:
-        args.discount = "1"
     result: int = args.handler(args)
     return result
 

@@ -17,6 +17,13 @@ The principal recommends ``a^p(s) ∈ argmax_a q(s, a)``, and ``V^p(s) = q(s, a^
 contract at ``s`` is ``argmax_a E_a[b] + Q̄(s, a)`` (ties to the recommendation), so ``Q̄``
 describes the agent's whole SPE strategy.
 
+Unimplementable states: without nudging (ξ = 0) the agent's no-contract best response is always
+implementable at cost 0, so every state has an implementable action. With ξ > 0 a state can have
+none (e.g. two actions with identical outcome distributions can never be separated by a strict
+margin). There the principal offers the zero contract and recommends the agent's no-contract
+best response (lowest index among ties), which the agent then plays: it is marked implementable
+(with contract 0) in the result, see :func:`with_no_contract_fallback`.
+
 Principal ties (several actions with the same q) change the agent's value and hence the
 agent's incentives upstream, so the rule is a parameter ``principal_tie_break``:
 
@@ -39,7 +46,11 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from solvers.contracts import DEFAULT_FEASIBILITY_TOL, minimal_contracts_all_actions
+from solvers.contracts import (
+    DEFAULT_FEASIBILITY_TOL,
+    ContractSolution,
+    minimal_contracts_all_actions,
+)
 from theory.model import PrincipalAgentMDP
 
 FloatArray = npt.NDArray[np.float64]
@@ -116,7 +127,26 @@ def select_recommendation(
     return np.argmax(chosen, axis=1).astype(np.int64)
 
 
+def with_no_contract_fallback(q_bar: FloatArray, solution: ContractSolution
+                              ) -> ContractSolution:
+    """Rows with no implementable action get the zero contract for the no-contract best
+    response ``argmax_a Q̄(s, a)`` (module docstring). Only possible with a margin ξ > 0."""
+    empty = ~solution.implementable.any(axis=1)
+    if not empty.any():
+        return solution
+    implementable = solution.implementable.copy()
+    contracts = solution.contracts.copy()
+    payment = solution.expected_payment.copy()
+    rows = np.flatnonzero(empty)
+    fallback = np.argmax(q_bar[rows], axis=1)
+    implementable[rows, fallback] = True
+    contracts[rows, fallback] = 0.0
+    payment[rows, fallback] = 0.0
+    return ContractSolution(contracts, implementable, payment)
+
+
 def _require_episodic(model: PrincipalAgentMDP) -> npt.NDArray[np.int64]:
+    model.require_defined_values()
     heights = model.heights
     if heights is None:
         raise ValueError(
@@ -175,8 +205,8 @@ def _solve_float(model: PrincipalAgentMDP, heights: npt.NDArray[np.int64], tie_b
         cont_a = (gamma * (sub @ v_a)).reshape(-1, n_o)
         p = probs[states]
         qb = model.agent_reward[states] + np.einsum("sao,so->sa", p, cont_a)
-        solution = minimal_contracts_all_actions(qb, p, margin=margin, method=contract_method,
-                                                 feasibility_tol=tie_tol)
+        solution = with_no_contract_fallback(qb, minimal_contracts_all_actions(
+            qb, p, margin=margin, method=contract_method, feasibility_tol=tie_tol))
         payment = np.nan_to_num(solution.expected_payment, nan=0.0)
         q = np.einsum("sao,so->sa", p, cont_p) - payment
         q = np.where(solution.implementable, q, -np.inf)
@@ -228,14 +258,23 @@ def _solve_exact(model: PrincipalAgentMDP, heights: npt.NDArray[np.int64], tie_b
         qb = [data.agent_reward[s, a] + sum((probs[a, o] * cont_a[o] for o in range(n_o)), zero)
               for a in range(n_a)]
         results = minimal_contracts_exact_all_actions(qb, probs.tolist(), margin=margin)
+        feasible = [result.implementable for result in results]
+        contracts_s = [list(result.contract) for result in results]
+        payments = [result.expected_payment for result in results]
+        if not any(feasible):  # only with a margin: zero contract, no-contract best response
+            fallback = qb.index(max(qb))
+            feasible[fallback] = True
+            contracts_s[fallback] = [zero] * n_o
+            payments[fallback] = zero
         q_values: list[Fraction | None] = []
         agent_if: list[Fraction] = []
-        for a, result in enumerate(results):
-            if result.implementable:
-                assert result.expected_payment is not None
+        for a in range(n_a):
+            if feasible[a]:
+                payment = payments[a]
+                assert payment is not None
                 q_values.append(sum((probs[a, o] * cont_p[o] for o in range(n_o)), zero)
-                                - result.expected_payment)
-                agent_if.append(qb[a] + result.expected_payment)
+                                - payment)
+                agent_if.append(qb[a] + payment)
             else:
                 q_values.append(None)
                 agent_if.append(zero)
@@ -252,10 +291,10 @@ def _solve_exact(model: PrincipalAgentMDP, heights: npt.NDArray[np.int64], tie_b
         v_p[s] = q_values[rec]
         v_a[s] = agent_if[rec]
         q_bar[s] = qb
-        for a, result in enumerate(results):
+        for a in range(n_a):
             principal_q[s, a] = q_values[a]
-            implementable[s, a] = result.implementable
-            contracts_all[s, a] = list(result.contract)
+            implementable[s, a] = feasible[a]
+            contracts_all[s, a] = contracts_s[a]
     contracts = contracts_all[np.arange(n_s), recommended]
     return SPESolution(recommended, contracts, v_p, v_a, q_bar, principal_q, implementable,
                        contracts_all, exact=True)

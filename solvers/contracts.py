@@ -114,16 +114,15 @@ def two_outcome_closed_form(
     others[rows, recommended] = False
     below = others & (gap > probability_tol)
     above = others & (gap < -probability_tol)
-    equal = others & ~below & ~above
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = c / gap
     d_low = np.max(np.where(below, ratio, -np.inf), axis=1)
     d_high = np.min(np.where(above, ratio, np.inf), axis=1)
-    # a ratio bound is met up to the tolerance scaled back to d
-    scale = np.where(below | above, np.abs(gap), np.inf)
-    slack = feasibility_tol / np.min(scale, axis=1)
-    implementable = ~np.any(equal & (c > feasibility_tol), axis=1) & (d_low <= d_high + slack)
     d = np.where(d_low > 0, d_low, np.where(d_high < 0, d_high, 0.0))
+    # implementable iff the chosen d meets every constraint (p_{a^p} − p_a) d ≥ c_a up to the
+    # tolerance, in the constraint's own units; this also covers equal probabilities (0 ≥ c_a)
+    violation = np.where(others, c - gap * d[:, None], -np.inf)
+    implementable = ~np.any(violation > feasibility_tol, axis=1)
     d = np.where(implementable, d, 0.0)
     contracts = np.zeros((m, 2))
     contracts[:, 1] = np.maximum(d, 0.0)
@@ -327,7 +326,7 @@ def best_response(
 
     Ties (within ``tie_tol``) go to the recommended action when it is among the maximisers
     (PAPER.md §1), else to the lowest action index. ``recommended`` entries of ``-1`` (or
-    ``None``) mean no recommendation.
+    ``recommended=None`` for all rows) mean no recommendation.
     """
     q = np.asarray(q_bar, dtype=np.float64)
     probs = np.asarray(outcome_probs, dtype=np.float64)

@@ -32,7 +32,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from solvers.contracts import DEFAULT_FEASIBILITY_TOL, best_response
-from theory.model import PrincipalAgentMDP
+from theory.model import PrincipalAgentMDP, to_fraction
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -77,6 +77,19 @@ def _check_policy(model: PrincipalAgentMDP, recommended: npt.ArrayLike, contract
     bad = np.flatnonzero((rec < -1) | (rec >= model.n_actions))
     if bad.size:
         raise ValueError(f"recommended[{bad[0]}]: not an action index (value: {rec[bad[0]]})")
+    if pay.dtype == object:  # exact payments (Fractions, ints, strings): compare exactly
+        for (s, o), value in np.ndenumerate(pay):
+            if to_fraction(value) < 0:
+                raise ValueError(f"contracts[{s}][{o}]: payments must be non-negative "
+                                 f"(limited liability) (value: {value!r})")
+    else:
+        numeric = pay.astype(np.float64)
+        bad_pay = np.argwhere(~(numeric >= 0) | ~np.isfinite(numeric))  # ~(x >= 0): NaN too
+        if bad_pay.size:
+            s, o = (int(i) for i in bad_pay[0])
+            raise ValueError(f"contracts[{s}][{o}]: payments must be finite and non-negative "
+                             f"(limited liability) (value: {pay[s, o]!r})")
+    model.require_defined_values()
     return rec, pay
 
 

@@ -41,7 +41,12 @@ import numpy.typing as npt
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from solvers.backward_induction import SPESolution, TieBreak, select_recommendation
+from solvers.backward_induction import (
+    SPESolution,
+    TieBreak,
+    select_recommendation,
+    with_no_contract_fallback,
+)
 from solvers.contracts import (
     DEFAULT_FEASIBILITY_TOL,
     ContractSolution,
@@ -79,7 +84,10 @@ class MetaAlgorithmResult:
     iterations : K, the number of (agent, principal) rounds run.
     converged : whether ρ_K = ρ_{K−1}.
     cycle_start : if a non-converged run revisited an earlier policy, that iterate's index.
-    solution : the last policy with its values against the exact best-responding agent.
+    solution : the last policy ρ_K with its values against the exact best-responding agent.
+        Its ``q_bar`` is the agent's Q̄ under ρ_K, while ``principal_q``, ``implementable``
+        and ``contracts_all`` come from the last principal step (computed from Q̄ under
+        ρ_{K−1}); the two coincide when the run converged (ρ_K = ρ_{K−1}).
     """
 
     policies: tuple[PrincipalPolicy, ...]
@@ -109,8 +117,8 @@ def principal_step(
     n_s, n_a = model.n_states, model.n_actions
     gamma = model.discount
     probs = model.outcome_probs
-    contracts = minimal_contracts_all_actions(q_bar, probs, margin=margin,
-                                              feasibility_tol=tie_tol)
+    contracts = with_no_contract_fallback(q_bar, minimal_contracts_all_actions(
+        q_bar, probs, margin=margin, feasibility_tol=tie_tol))
     payment = np.nan_to_num(contracts.expected_payment, nan=0.0)
     immediate = np.einsum("sao,so->sa", probs, model.principal_reward) - payment
     agent_if = q_bar + payment
@@ -182,10 +190,7 @@ def meta_algorithm(
     principal_tie_break, tie_tol, margin : as in backward induction.
     """
     n_s, n_o = model.n_states, model.n_outcomes
-    if not model.is_episodic and model.discount >= 1:
-        raise ValueError("the meta-algorithm needs discount < 1 on an instance with cycles "
-                         "(values are undefined otherwise); this instance has γ = 1 and a "
-                         "cycle among states unreachable from the initial state")
+    model.require_defined_values()
     if initial_policy is None:
         initial_policy = PrincipalPolicy(np.full(n_s, -1, dtype=np.int64), np.zeros((n_s, n_o)))
     policies = [initial_policy]
@@ -209,8 +214,12 @@ def meta_algorithm(
         if new_policy.same_as(current, tol):
             converged = True
             break
+        # A cycle is an *exact* repeat: each round is a deterministic function of the
+        # policy, so a bitwise repeat proves periodicity. Comparing within ``tol`` instead
+        # misreports a damped oscillation (ρ_k − ρ* ≈ c(−λ)^k with λ near 1, as rents
+        # propagate around a discounted cycle) as a cycle before it converges.
         for index, earlier in enumerate(policies[:-2]):
-            if new_policy.same_as(earlier, tol):
+            if new_policy.same_as(earlier, 0.0):
                 cycle_start = index
                 break
         if cycle_start is not None:

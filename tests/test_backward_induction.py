@@ -127,3 +127,25 @@ def test_cyclic_instance_is_refused():
     model = random_instance(6, 2, 2, seed=4, episodic=False)
     with pytest.raises(ValueError, match="meta-algorithm"):
         solve_backward_induction(model)
+
+
+def test_margin_with_inseparable_actions_falls_back_to_no_contract():
+    """Two actions with identical outcome distributions can never be separated by a strict
+    margin ξ > 0: no action is implementable. The principal then offers nothing and the agent
+    plays its no-contract best response (argmax Q̄), in float and exact mode alike."""
+    model = random_instance(2, 2, 1, seed=0)
+    for exact in (False, True):
+        solution = solve_backward_induction(model, margin=5.0 if not exact else F(5),
+                                            exact=exact)
+        q_bar = np.array(solution.q_bar, dtype=float)
+        assert solution.recommended.tolist() == np.argmax(q_bar, axis=1).tolist()
+        assert np.all(np.array(solution.contracts, dtype=float) == 0)
+        assert np.all(np.isfinite(np.array(solution.principal_values, dtype=float)))
+
+
+def test_observed_action_tree_keeps_expectations_and_helps_the_principal():
+    """The observed-action tree keeps every expectation of the hidden-action tree, so seeing
+    the action can only help the principal: V^p observed ≥ V^p hidden at every state."""
+    hidden = solve_backward_induction(paper_tree(6, 4))
+    observed = solve_backward_induction(paper_tree(6, 4, observed_action=True))
+    assert np.all(observed.principal_values >= hidden.principal_values - 1e-12)

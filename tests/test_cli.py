@@ -71,3 +71,32 @@ def test_example_prints_paper_values(capsys):
 def test_usage_error():
     with pytest.raises(SystemExit):
         main(["solve"])
+
+
+def test_solve_refuses_undefined_values(tmp_path, capsys):
+    """γ = 1 with a cycle among unreachable states: a valid document, undefined values."""
+    instance = tmp_path / "three.json"
+    main(["generate", "three-state", "-o", str(instance)])
+    data = json.loads(instance.read_text())
+    data["states"].append("x")
+    data["outcome_probs"].append(data["outcome_probs"][0])
+    data["agent_reward"].append(data["agent_reward"][0])
+    data["principal_reward"].append(data["principal_reward"][0])
+    data["transitions"].append([[[3, 1]], [[3, 1]]])
+    instance.write_text(json.dumps(data))
+    assert main(["solve", str(instance)]) == 2
+    assert "undefined" in capsys.readouterr().err
+
+
+def test_solve_flags_a_non_converged_meta_algorithm(tmp_path, capsys):
+    """examples/no_markov_spe.json has no stationary SPE (tests/test_verify.py derives it), so
+    Algorithm 1 cannot converge: the CLI warns and records it in the solution file."""
+    from pathlib import Path
+
+    instance = Path(__file__).resolve().parent.parent / "examples" / "no_markov_spe.json"
+    output = tmp_path / "solution.json"
+    assert main(["solve", str(instance), "--max-iterations", "50", "-o", str(output)]) == 0
+    assert "did not converge" in capsys.readouterr().err
+    document = json.loads(output.read_text())
+    assert document["solver"]["converged"] is False
+    validate_against_schema(document, "solution")

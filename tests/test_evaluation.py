@@ -82,3 +82,11 @@ def test_policy_shape_errors():
         evaluate_policy(model, [0, 0], np.zeros((3, 2)))
     with pytest.raises(ValueError, match="contracts"):
         evaluate_policy(model, [0, 0, 0], np.zeros((3, 3)))
+
+
+def test_negative_or_nan_payments_are_rejected():
+    model = three_state_example()
+    with pytest.raises(ValueError, match=r"contracts\[0\]\[0\]: payments must be"):
+        evaluate_policy(model, [0, 0, 0], [[-5, 0]] * 3)
+    with pytest.raises(ValueError, match=r"contracts\[1\]\[1\]"):
+        evaluate_policy(model, [0, 0, 0], [[0, 0], [0, float("nan")], [0, 0]])

@@ -85,11 +85,41 @@ def test_float_instances_round_trip_bit_for_bit(tmp_path):
         assert np.array_equal(getattr(again, field), getattr(tree, field)), field
     # the exact view is the same before and after (shortest decimals)
     assert _exact_arrays(again) == _exact_arrays(tree)
-    # and a second round trip is textually identical
+    # the reloaded instance is exact (rationals written as "p/q"); a second round trip
+    # keeps every exact number
     path2 = tmp_path / "tree2.json"
     save_instance(again, path2)
-    assert load_instance(path2).exact_data().agent_reward.tolist() == \
-        again.exact_data().agent_reward.tolist()
+    assert _exact_arrays(load_instance(path2)) == _exact_arrays(again)
+
+
+def test_rows_summing_to_one_within_tolerance_are_accepted_and_normalised(tmp_path):
+    """FORMAT.md rejects rows that miss 1 beyond a tolerance; 0.3333333333333333 three times
+    sums to 1 − 1e-16 and is accepted. Its exact view is divided by the exact sum, which here
+    gives exactly 1/3 each; float models with such rows survive save → load."""
+    document = json.loads(FORMAT_EXAMPLE)
+    document["outcomes"] = ["L", "R", "M"]
+    third = 0.3333333333333333
+    document["outcome_probs"] = [[[third] * 3, ["1/10", "9/10", 0]]] * 3
+    document["principal_reward"] = [["14/9", 0, 0]] * 3
+    document["transitions"] = [[[[1, 1]], [[2, 1]], []], [[], [], []], [[], [], []]]
+    model = instance_from_dict(document)
+    assert model.exact.outcome_probs[0, 0].tolist() == [Fraction(1, 3)] * 3
+    path = tmp_path / "thirds.json"
+    save_instance(model, path)
+    assert _exact_arrays(load_instance(path)) == _exact_arrays(model)
+    from dataclasses import replace
+
+    float_model = replace(model, exact=None)
+    save_instance(float_model, path)
+    assert load_instance(path).exact.outcome_probs[0, 0].tolist() == [Fraction(1, 3)] * 3
+    assert float_model.exact_data().outcome_probs[0, 0].tolist() == [Fraction(1, 3)] * 3
+
+
+def test_numbers_too_large_for_floats_are_rejected_by_field():
+    document = json.loads(FORMAT_EXAMPLE)
+    document["agent_reward"][0][0] = 10**400
+    with pytest.raises(InstanceError, match="agent_reward: a number is too large"):
+        instance_from_dict(document)
 
 
 def test_observed_action_may_omit_outcome_probs():

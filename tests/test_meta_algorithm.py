@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 
 from solvers.backward_induction import solve_backward_induction
+from solvers.evaluation import evaluate_policy
 from solvers.meta_algorithm import (
     PrincipalPolicy,
     agent_q_bar_minimal,
     meta_algorithm,
     principal_q_operator,
     principal_q_value_iteration,
+    principal_step,
     sup_norm_distance,
 )
 from theory.generators import paper_tree, random_instance, three_state_example
@@ -49,13 +51,32 @@ def test_discounted_three_state_matches_exact_values():
     assert abs(result.solution.agent_values[0] - 0.19) < 1e-12
 
 
-def test_meta_algorithm_on_discounted_instance_reports_convergence_or_cycle():
-    model = random_instance(6, 3, 2, seed=9, episodic=False)
-    result = meta_algorithm(model, max_iterations=200)
-    assert result.converged or result.cycle_start is not None or result.iterations == 200
-    if result.converged:
-        final = result.policies[-1]
-        assert final.same_as(result.policies[-2], 1e-9)
+@pytest.mark.parametrize("seed", [1, 9, 12])
+def test_converged_discounted_policy_is_a_fixed_point(seed):
+    """A converged run's last policy is followed everywhere by the best-responding agent,
+    and the principal's best response to that agent's Q̄ is the same policy again."""
+    model = random_instance(6, 3, 2, seed=seed, episodic=False)
+    result = meta_algorithm(model, max_iterations=500)
+    assert result.converged, f"seed {seed} did not converge: pick a converging instance"
+    final = result.policies[-1]
+    evaluation = evaluate_policy(model, final.recommended, final.contracts)
+    assert evaluation.followed.all()
+    again, _, values, _ = principal_step(model, np.asarray(evaluation.q_bar))
+    assert again.same_as(final, 1e-9)
+    assert np.allclose(values, result.solution.principal_values, atol=1e-9)
+
+
+def test_no_markov_spe_instance_does_not_converge():
+    """examples/no_markov_spe.json (found by pamdp fuzz; derivation in tests/test_verify.py):
+    no stationary principal policy is an SPE, so Algorithm 1 cannot converge there."""
+    from pathlib import Path
+
+    from theory.format import load_instance
+
+    path = Path(__file__).resolve().parent.parent / "examples" / "no_markov_spe.json"
+    result = meta_algorithm(load_instance(path), max_iterations=100)
+    assert not result.converged
+    assert result.cycle_start is not None
 
 
 def test_initial_policy_is_respected():

@@ -95,6 +95,48 @@ def test_gamma_one_allows_cycles_that_are_unreachable():
     assert model.reachable.tolist() == [True, True, True, False]
 
 
+def test_gamma_one_with_unreachable_cycle_is_refused_by_solvers():
+    """Valid as a document, but undiscounted values on the unreachable cycle are undefined:
+    every solver refuses it with a message naming the discount."""
+    from solvers.backward_induction import solve_backward_induction
+    from solvers.evaluation import evaluate_policy
+    from solvers.meta_algorithm import meta_algorithm
+
+    model = build_model(**_three_state_kwargs(
+        states=["s0", "sL", "sR", "x"],
+        outcome_probs=[[["9/10", "1/10"], ["1/10", "9/10"]]] * 4,
+        agent_reward=[["-4/5", 0]] * 4, principal_reward=[["14/9", 0]] * 4,
+        transitions=[[[[1, 1]], [[2, 1]]], [[], []], [[], []], [[[3, 1]], [[3, 1]]]]))
+    for solve in (solve_backward_induction, meta_algorithm,
+                  lambda m: evaluate_policy(m, [0] * 4, np.zeros((4, 2)))):
+        with pytest.raises(InstanceError, match="discount: γ = 1 and the state graph has a cycle"):
+            solve(model)
+
+
+def test_exact_discount_just_below_one_allows_cycles():
+    """γ = 1 − 1e-20 rounds to the float 1.0, but the exact γ is below 1: cycles are allowed."""
+    model = build_model(**_three_state_kwargs(
+        discount="99999999999999999999/100000000000000000000",
+        transitions=[[[[1, 1]], [[2, 1]]], [[[0, 1]], []], [[], []]]))
+    assert not model.is_episodic
+
+
+def test_models_are_immutable():
+    model = three_state_example()
+    with pytest.raises(ValueError, match="read-only"):
+        model.outcome_probs[1, 0] = [5, -4]
+    source = np.zeros((3, 2))
+    built = build_model(**_three_state_kwargs(agent_reward=source, exact=False))
+    source[0, 0] = 7.0  # the caller's array is copied, not shared
+    assert built.agent_reward[0, 0] == 0.0
+
+
+def test_zero_probability_edges_do_not_make_cycles():
+    model = build_model(**_three_state_kwargs(
+        transitions=[[[[1, 1]], [[2, 1]]], [[[0, 0], [2, 1]], []], [[], []]]))
+    assert model.is_episodic
+
+
 def test_exact_view_of_float_model_uses_shortest_decimals():
     tree = paper_tree(3, 0)
     exact = tree.exact_data()

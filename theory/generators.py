@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from theory.model import PrincipalAgentMDP, build_model, fraction_array
+from theory.model import PrincipalAgentMDP, build_model, fraction_array, to_fraction
 
 SeedLike = int | np.random.Generator | None
 
@@ -34,10 +34,11 @@ def paper_tree(depth: int, seed: SeedLike = 0, *, observed_action: bool = False
     Random numbers are drawn in this order, one vector per quantity over all states:
     ``v, u, v', u'`` (each ``u`` as ``U[0,1] · (bound − v)``).
 
-    With ``observed_action=True`` the outcomes are the actions (O = A): the same rewards, with
-    ``r^p(s, a1)`` the outcome reward of the costly action and the next state drawn as in the
-    hidden-action tree (``a0`` → left w.p. 0.9) — the outcome no longer determines the child,
-    so the children are attached to the action-outcomes with those probabilities.
+    With ``observed_action=True`` the outcomes are the actions (O = A) and every expectation of
+    the hidden-action tree is kept, as in :func:`three_state_example`: the principal's reward
+    for the action-outcome ``a`` is ``Σ_o 𝒪(a)(o) r^p(o)`` (``0.1 u'`` for ``a0``, ``0.9 u'``
+    for ``a1``) and ``a`` leads to the children with ``𝒪(a)``'s probabilities (``a0`` → left
+    w.p. 0.9). The two trees are then the same economy, the principal seeing more.
     """
     if not isinstance(depth, int) or depth < 1:
         raise ValueError(f"depth must be a positive integer, got {depth!r}")
@@ -53,6 +54,8 @@ def paper_tree(depth: int, seed: SeedLike = 0, *, observed_action: bool = False
     agent_reward[:, 1] = -u_agent
     principal_reward = np.zeros((n, 2))
     principal_reward[:, 1] = u_principal
+    if observed_action:  # expected outcome reward of each action (see docstring)
+        principal_reward = np.stack([0.1 * u_principal, 0.9 * u_principal], axis=1)
     internal = np.arange(n) < 2 ** (depth - 1) - 1
     idx = np.flatnonzero(internal)
     if observed_action:
@@ -166,7 +169,7 @@ def random_instance(
     rng = _rng(seed)
     if discount is None:
         discount = Fraction(1) if episodic else Fraction(9, 10)
-    discount = Fraction(discount)
+    discount = to_fraction(discount)
     if not episodic and discount >= 1:
         raise ValueError(f"discounted instances need discount < 1, got {discount}")
     if observed_action:

@@ -149,6 +149,16 @@ class PrincipalAgentMDP:
     exact: ExactData | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        # immutability: private read-only copies, so neither the caller nor a solver can
+        # change a validated model (and cached properties can never go stale)
+        for name in ("outcome_probs", "agent_reward", "principal_reward", "transition_offsets",
+                     "transition_next", "transition_prob"):
+            array = np.array(getattr(self, name), copy=True)
+            array.flags.writeable = False
+            object.__setattr__(self, name, array)
+        if self.exact is not None:
+            for name in ("outcome_probs", "agent_reward", "principal_reward", "transition_prob"):
+                getattr(self.exact, name).flags.writeable = False
         validate_model(self)
 
     # ------------------------------------------------------------------ sizes
@@ -183,11 +193,14 @@ class PrincipalAgentMDP:
 
     @cached_property
     def state_graph(self) -> sp.csr_matrix:
-        """Boolean ``(S, S)`` adjacency: s → s' when some outcome of s can lead to s'."""
+        """Boolean ``(S, S)`` adjacency: s → s' when some outcome of s leads to s' with positive
+        probability. (An outcome that no action produces still counts: the graph is built from
+        T alone, so such an edge can make an instance cyclic.)"""
         rows = np.repeat(np.arange(self.n_states * self.n_outcomes) // self.n_outcomes,
                          np.diff(self.transition_offsets))
-        data = np.ones(len(rows), dtype=bool)
-        graph = sp.csr_matrix((data, (rows, self.transition_next)),
+        positive = self.transition_prob > 0
+        data = np.ones(int(positive.sum()), dtype=bool)
+        graph = sp.csr_matrix((data, (rows[positive], self.transition_next[positive])),
                               shape=(self.n_states, self.n_states))
         graph.sum_duplicates()
         return graph
@@ -213,16 +226,43 @@ class PrincipalAgentMDP:
 
     # ------------------------------------------------------------------ exact
     def exact_data(self) -> ExactData:
-        """Exact rationals: the stored ones, or the floats read as their shortest decimals."""
+        """Exact rationals: the stored ones, or the floats read as their shortest decimals.
+
+        In the second case a probability row that sums to 1 only within the tolerance is
+        divided by its exact sum (see :func:`normalise_exact_rows`).
+        """
         if self.exact is not None:
             return self.exact
+        return self._exact_view
+
+    @cached_property
+    def _exact_view(self) -> ExactData:
+        probs = fraction_array(self.outcome_probs)
+        normalise_exact_rows(probs.reshape(-1, self.n_outcomes))
+        transition = fraction_array(self.transition_prob)
+        normalise_exact_groups(transition, self.transition_offsets)
         return ExactData(
             discount=to_fraction(self.discount),
-            outcome_probs=fraction_array(self.outcome_probs),
+            outcome_probs=probs,
             agent_reward=fraction_array(self.agent_reward),
             principal_reward=fraction_array(self.principal_reward),
-            transition_prob=fraction_array(self.transition_prob),
+            transition_prob=transition,
         )
+
+    def require_defined_values(self) -> None:
+        """Raise :class:`InstanceError` when values are undefined: γ = 1 and a cycle.
+
+        FORMAT.md allows γ = 1 with a cycle among states unreachable from the initial state;
+        the document is valid, but undiscounted values on that cycle are not defined, so
+        pamdp's solvers refuse such an instance with this message.
+        """
+        if self.discount >= 1 and not self.is_episodic:
+            cyclic = np.flatnonzero(~self.reachable)
+            names = ", ".join(self.states[s] for s in cyclic[:5])
+            raise InstanceError(
+                "discount", "γ = 1 and the state graph has a cycle among states unreachable "
+                f"from the initial state ({names}{', …' if len(cyclic) > 5 else ''}): their "
+                "values are undefined; remove those states or use γ < 1", value=1)
 
     def state_index(self, name: str) -> int:
         try:
@@ -235,6 +275,33 @@ class PrincipalAgentMDP:
             return self.actions.index(name)
         except ValueError:
             raise InstanceError("actions", "unknown action name", value=name) from None
+
+
+def normalise_exact_rows(rows: ObjectArray,
+                         tolerance: float = PROBABILITY_TOLERANCE) -> None:
+    """In place: divide each row of Fractions by its exact sum when that sum is within
+    ``tolerance`` of 1 but not 1 (rows further off are left for validation to reject).
+
+    This is how a distribution written with finitely many decimals (``0.3333333333333333``
+    three times) becomes an exact distribution (here exactly 1/3 each).
+    """
+    one = Fraction(1)
+    for i in range(rows.shape[0]):
+        total = sum(rows[i], Fraction(0))
+        if total != one and total > 0 and abs(total - one) <= tolerance:
+            rows[i] = [x / total for x in rows[i]]
+
+
+def normalise_exact_groups(values: ObjectArray, offsets: IntArray,
+                           tolerance: float = PROBABILITY_TOLERANCE) -> None:
+    """:func:`normalise_exact_rows` for the CSR groups ``values[offsets[k]:offsets[k+1]]``."""
+    one = Fraction(1)
+    for k in range(len(offsets) - 1):
+        lo, hi = int(offsets[k]), int(offsets[k + 1])
+        if hi > lo:
+            total = sum(values[lo:hi], Fraction(0))
+            if total != one and total > 0 and abs(total - one) <= tolerance:
+                values[lo:hi] = [x / total for x in values[lo:hi]]
 
 
 def _heights(graph: sp.csr_matrix) -> IntArray | None:
@@ -385,7 +452,9 @@ def validate_model(model: PrincipalAgentMDP, tolerance: float = PROBABILITY_TOLE
                             index=(row // n_o, row % n_o), value=float(row_sums[row]))
     if model.exact is not None:
         _validate_exact(model)
-    if model.discount == 1.0:
+    discount_is_one = (model.exact.discount == 1) if model.exact is not None \
+        else model.discount == 1.0
+    if discount_is_one:
         mask = model.reachable
         cycle = _cycle_witness(model.state_graph, mask)
         if cycle is not None:
@@ -411,6 +480,16 @@ def _validate_exact(model: PrincipalAgentMDP) -> None:
     for field_name in ("outcome_probs", "agent_reward", "principal_reward", "transition_prob"):
         if getattr(exact, field_name).shape != getattr(model, field_name).shape:
             raise InstanceError(field_name, "exact and float arrays differ in shape")
+    for field_name in ("outcome_probs", "transition_prob"):
+        values = getattr(exact, field_name)
+        for index, value in np.ndenumerate(values):
+            if value < 0:
+                if field_name == "outcome_probs":
+                    raise InstanceError("outcome_probs", "negative probability",
+                                        index=tuple(int(i) for i in index), value=str(value))
+                s, o, j = _transition_position(model, int(index[0]))
+                raise InstanceError("transitions", "negative probability",
+                                    index=(s, o, j, 1), value=str(value))
     one = Fraction(1)
     for (s, a), row in np.ndenumerate(exact.outcome_probs.sum(axis=2)):
         if row != one:
@@ -485,6 +564,9 @@ def build_model(
     def as_float(field_name: str, values: Any) -> FloatArray:
         try:
             return np.array(_float_nested(values), dtype=np.float64)
+        except OverflowError:
+            raise InstanceError(field_name, "a number is too large for a 64-bit float "
+                                f"(|x| > {np.finfo(np.float64).max:.3g})") from None
         except (TypeError, ValueError, ZeroDivisionError) as error:
             raise InstanceError(field_name, f"not an array of numbers ({error})") from None
 
@@ -499,16 +581,21 @@ def build_model(
             exact_discount = to_fraction(discount)
         except (TypeError, ValueError, ZeroDivisionError):
             raise InstanceError("discount", "not a number", value=discount) from None
+        exact_probs = as_exact("outcome_probs", outcome_probs)
+        exact_transitions = as_exact("transitions", probs)
+        if exact_probs.ndim == 3:
+            normalise_exact_rows(exact_probs.reshape(-1, exact_probs.shape[2]))
+        normalise_exact_groups(exact_transitions, np.array(offsets))
         exact_data = ExactData(
             discount=exact_discount,
-            outcome_probs=as_exact("outcome_probs", outcome_probs),
+            outcome_probs=exact_probs,
             agent_reward=as_exact("agent_reward", agent_reward),
             principal_reward=as_exact("principal_reward", principal_reward),
-            transition_prob=as_exact("transitions", probs),
+            transition_prob=exact_transitions,
         )
     try:
         float_discount = float(to_fraction(discount))
-    except (TypeError, ValueError, ZeroDivisionError):
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
         raise InstanceError("discount", "not a number", value=discount) from None
     return PrincipalAgentMDP(
         states=states,
