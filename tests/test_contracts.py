@@ -581,3 +581,16 @@ def test_two_outcome_closed_form_direct_call() -> None:
     np.testing.assert_allclose(closed.contracts, lp.contracts, atol=1e-9)
     np.testing.assert_allclose(closed.contracts, [[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]],
                                atol=1e-9)
+
+
+def test_closed_form_near_identical_irrelevant_action_does_not_loosen_feasibility():
+    """Regression (review): the tolerance must be applied per constraint, not scaled by the
+    smallest probability gap. Action a1's distribution is within 1e-11 of a^p = a0's but it is
+    irrelevant (Q̄ = −100); a2 (p = 0.1, Q̄ = 0.8) forces d ≥ 0.8/0.4 = 2 while a3 (p = 0.9,
+    Q̄ = −0.4) allows d ≤ −0.4/−0.4 = 1. The interval is empty: a0 is unimplementable (with
+    d = 2 the agent gets 1.0 from a0 but 1.4 from a3)."""
+    probs = [[0.5, 0.5], [0.5 - 1e-11, 0.5 + 1e-11], [0.9, 0.1], [0.1, 0.9]]
+    q_bar = [0.0, -100.0, 0.8, -0.4]
+    for method in ("closed_form", "lp"):
+        result = minimal_contracts(q_bar, probs, 0, method=method)
+        assert not bool(result.implementable), method
