@@ -86,7 +86,7 @@ class CoinGameRules:
     other_reward: float = 0.2
     owner_penalty: float = 0.0
     edges: Literal["wrap", "walls"] = "wrap"
-    simultaneous: Literal["both", "random"] = "both"
+    simultaneous: Literal["both", "random"] = "random"
     respawn_colour: Literal["random", "alternate"] = "random"
 
     def __post_init__(self) -> None:
@@ -147,7 +147,8 @@ def preset(name: str) -> CoinGameRules:
     try:
         return PRESETS[name]
     except KeyError:
-        raise ValueError(f"unknown Coin Game preset {name!r}; choose from {sorted(PRESETS)}") from None
+        choices = sorted(PRESETS)
+        raise ValueError(f"unknown Coin Game preset {name!r}; choose from {choices}") from None
 
 
 def move_table(rules: CoinGameRules) -> IntArray:
