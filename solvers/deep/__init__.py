@@ -1,0 +1,36 @@
+"""Deep backend: Algorithm 2 of Ivanov et al. (2024), PAPER.md §4, on PyTorch.
+
+Modules (one concern each):
+
+* :mod:`solvers.deep.config` — :class:`DeepConfig`, the hyperparameters with the paper's tree
+  defaults (PAPER.md §6); no torch import;
+* :mod:`solvers.deep.networks` — the principal's contractual Q-network and the agent's
+  truncated Q-network (one-hot state input, realised as a lookup);
+* :mod:`solvers.deep.environment` — a vectorised simulator of an episodic instance;
+* :mod:`solvers.deep.replay` — the uniform replay buffer;
+* :mod:`solvers.deep.validation` — scoring against the exact best-responding agent and the SPE;
+* :mod:`solvers.deep.trainer` — :class:`DeepTrainer`, the training loop, checkpoints, resume;
+* :mod:`solvers.deep.cli` — ``pamdp train tree``.
+
+Importing this package does not import torch; ``DeepTrainer`` and ``TrialResult`` are loaded on
+first access. Reading choices are documented in docs/DEEP.md.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from solvers.deep.config import DeepConfig
+
+if TYPE_CHECKING:
+    from solvers.deep.trainer import DeepTrainer, TrialResult
+
+__all__ = ["DeepConfig", "DeepTrainer", "TrialResult"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("DeepTrainer", "TrialResult"):
+        from solvers.deep import trainer
+
+        return getattr(trainer, name)
+    raise AttributeError(f"module 'solvers.deep' has no attribute {name!r}")

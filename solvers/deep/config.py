@@ -1,0 +1,155 @@
+"""Hyperparameters of the deep backend (Algorithm 2; PAPER.md §4 and §6, tree experiment).
+
+One frozen dataclass, :class:`DeepConfig`, in the shape of CleanRL's ``Args``: every field has
+a docstring under it, the defaults are the paper's values for the tree MDP of Fig. 3, and the
+fields the paper leaves open carry the value we chose with the reason (docs/DEEP.md lists every
+such reading). This module imports no torch, so the CLI can parse options without it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Literal
+
+AgentMode = Literal["network", "exact"]
+AGENT_MODES: tuple[str, ...] = ("network", "exact")
+
+
+@dataclass(frozen=True)
+class DeepConfig:
+    """Algorithm 2's hyperparameters (paper defaults for the tree, PAPER.md §6)."""
+
+    iterations: int = 20_000
+    """Training iterations; each is ``interactions_per_iteration`` environment steps followed by
+    one gradient step (PAPER.md §6: 20,000)."""
+
+    interactions_per_iteration: int = 8
+    """Environment interactions per iteration (PAPER.md §6: 8). They are made by this many
+    parallel copies of the environment, one step each (our reading, docs/DEEP.md)."""
+
+    batch_size: int = 128
+    """Transitions per gradient step, drawn uniformly with replacement (PAPER.md §6: 128)."""
+
+    hidden_sizes: tuple[int, ...] = (256, 256)
+    """Hidden layer widths of both Q-networks, ReLU activations (PAPER.md §6: 2 × 256)."""
+
+    target_update_every: int = 100
+    """Hard copy of the online networks into the target networks every this many iterations
+    (PAPER.md §6: 100)."""
+
+    learning_rate_start: float = 1e-3
+    """Adam learning rate at the first gradient step (PAPER.md §6: 1e-3)."""
+
+    learning_rate_end: float = 1e-4
+    """Learning rate reached at the last iteration; the decay is exponential in the iteration
+    (PAPER.md §6: 1e-4)."""
+
+    epsilon_start: float = 1.0
+    """Exploration rate of the principal's ε-greedy recommendation at iteration 0 (PAPER.md §6)."""
+
+    epsilon_end: float = 0.0
+    """Exploration rate reached at the end of the decay (PAPER.md §6: 0)."""
+
+    epsilon_fraction: float = 1.0
+    """Share of the iterations over which ε decays linearly, then stays at ``epsilon_end``
+    (the paper decays over the whole run: 1.0)."""
+
+    gamma: float | None = None
+    """Discount used in the targets; ``None`` = the instance's γ (1 for the paper's tree,
+    PAPER.md §6). Validation always uses the instance's γ."""
+
+    nudge: float = 0.0
+    """Nudging margin ξ ≥ 0 of the contracts (PAPER.md §3, Proposition 4.1): the agent must
+    prefer the recommended action by at least ξ. The paper's tree result uses none (0)."""
+
+    buffer_size: int = 160_000
+    """Replay buffer capacity. Not stated by the paper for the tree; the default keeps every
+    transition of a default run (20,000 × 8), docs/DEEP.md."""
+
+    learning_starts: int = 128
+    """Gradient steps begin once the buffer holds this many transitions (at least one batch;
+    not stated by the paper)."""
+
+    agent: AgentMode = "network"
+    """``"network"``: the agent's truncated Q is the learned network Q̄_φ (Algorithm 2).
+    ``"exact"``: Q̄ is the exact truncated Q of the agent when the principal implements its
+    current greedy recommendations minimally (the meta-algorithm's agent step, PAPER.md §3),
+    recomputed at every target copy; used to cross-validate the principal's learning."""
+
+    validate_every: int = 200
+    """Validate against the exact best-responding agent every this many iterations (and at
+    iterations 0 and ``iterations``)."""
+
+    checkpoint_every: int = 5_000
+    """Write a resumable checkpoint every this many iterations (0 = never)."""
+
+    def __post_init__(self) -> None:
+        positive_ints = ("iterations", "interactions_per_iteration", "batch_size",
+                         "target_update_every", "buffer_size", "validate_every")
+        for name in positive_ints:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        for name in ("learning_starts", "checkpoint_every"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+        if not self.hidden_sizes or any(
+                isinstance(h, bool) or not isinstance(h, int) or h < 1
+                for h in self.hidden_sizes):
+            raise ValueError(f"hidden_sizes must be positive integers, got {self.hidden_sizes!r}")
+        for name in ("learning_rate_start", "learning_rate_end"):
+            value = getattr(self, name)
+            if not value > 0:
+                raise ValueError(f"{name} must be positive, got {value!r}")
+        for name in ("epsilon_start", "epsilon_end", "epsilon_fraction"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+        if self.epsilon_fraction == 0.0 and self.epsilon_start != self.epsilon_end:
+            raise ValueError("epsilon_fraction must be positive when ε decays")
+        if self.gamma is not None and not 0.0 <= self.gamma <= 1.0:
+            raise ValueError(f"gamma must be in [0, 1] or None, got {self.gamma!r}")
+        if not self.nudge >= 0.0:
+            raise ValueError(f"nudge must be non-negative, got {self.nudge!r}")
+        if self.agent not in AGENT_MODES:
+            raise ValueError(f"agent must be one of {AGENT_MODES}, got {self.agent!r}")
+        if self.learning_starts > self.buffer_size:
+            raise ValueError(f"learning_starts ({self.learning_starts}) exceeds buffer_size "
+                             f"({self.buffer_size})")
+
+    # ---------------------------------------------------------------- schedules
+    def learning_rate(self, iteration: int) -> float:
+        """Exponential decay ``lr_t = lr_0 (lr_end / lr_0)^(t / (T − 1))``, ``t = 0..T−1``."""
+        span = max(self.iterations - 1, 1)
+        frac = min(max(iteration, 0), span) / span
+        return float(self.learning_rate_start
+                     * (self.learning_rate_end / self.learning_rate_start) ** frac)
+
+    def epsilon(self, iteration: int) -> float:
+        """Linear decay from ``epsilon_start`` to ``epsilon_end`` over the first
+        ``epsilon_fraction · (T − 1)`` iterations, constant afterwards."""
+        span = self.epsilon_fraction * max(self.iterations - 1, 1)
+        if span <= 0:
+            return float(self.epsilon_end)
+        frac = min(max(iteration, 0) / span, 1.0)
+        return float(self.epsilon_start + (self.epsilon_end - self.epsilon_start) * frac)
+
+    # ------------------------------------------------------------------- (de)serialise
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (tuples become lists)."""
+        data = asdict(self)
+        data["hidden_sizes"] = list(self.hidden_sizes)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DeepConfig:
+        """Inverse of :meth:`to_dict`; unknown keys are an error."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown DeepConfig fields: {unknown}")
+        values = dict(data)
+        if "hidden_sizes" in values:
+            values["hidden_sizes"] = tuple(values["hidden_sizes"])
+        return cls(**values)

@@ -1,0 +1,545 @@
+"""Algorithm 2: deep Q-learning of the principal and the agent (PAPER.md §4; Ivanov et al. §4).
+
+Networks: the principal's contractual Q-network ``q_θ(s, a^p)`` and the agent's truncated
+Q-network ``Q̄_φ(s, a)`` (:mod:`solvers.deep.networks`), with target copies ``θ'``, ``φ'``.
+Contracts are never learned: in any state the offered contract is the minimal implementation
+(PAPER.md §1) of the recommended action computed from the agent network, optionally nudged,
+
+    b*(s, a^p) = minimal_contracts(Q̄_φ(s, ·), 𝒪(s, ·, ·), a^p, margin=ξ)
+
+(``solvers.contracts``; the closed form for two outcomes, batched over states).
+
+One iteration (paper defaults in :class:`~solvers.deep.config.DeepConfig`):
+
+1. **Interact** — ``n = 8`` parallel copies of the environment each take one step: the
+   principal recommends ``a^p`` ε-greedily over ``q_θ(s, ·)`` (uniformly among the actions
+   implementable under ``Q̄_φ``), offers ``b*(s, a^p)``, and the agent best-responds with its own
+   estimate, ``a = argmax_a E_{𝒪(s,a)}[b] + Q̄_φ(s, a)`` with ties to ``a^p`` — which *is*
+   ``a^p`` whenever ``a^p`` is implementable, because the minimal contract makes the agent
+   (weakly) prefer it. ``o ~ 𝒪(s, a)``, ``s' ~ T(s, o)``; ``(s, a^p, a, o, s', done)`` is
+   stored.
+2. **Learn** — one gradient step on a uniform batch of 128 with the targets of PAPER.md §4,
+
+       y^p = r^p(s, o) − b*(s, a^p)(o) + γ (1 − done) max_{a'} q_θ'(s', a')
+       y^a = r(s, a) + γ (1 − done) [ E_{𝒪(s', a'^p)} b*'(s', a'^p) + Q̄_φ'(s', a'^p) ],
+             a'^p = argmax_{a'} q_θ(s', a'),
+
+   where ``b*(s, a^p)`` is computed from the online ``Q̄_φ(s, ·)`` (the contract the principal
+   would pay now) and ``b*'(s', ·)`` from the target ``Q̄_φ'(s', ·)`` (so the bracket is the
+   target agent's own value of ``s'`` when ``a'^p`` is implemented minimally); maxima and
+   argmaxima run over the actions implementable under the target agent. Terminal transitions
+   (``T(s, o)`` empty: the tree's leaves) have no continuation. Losses are mean squared
+   errors; both networks are updated simultaneously by one Adam step on the sum of the two
+   losses (their parameters are disjoint, so this is two independent Adam updates).
+3. Every 100 iterations ``θ' ← θ``, ``φ' ← φ``. The learning rate decays exponentially
+   1e-3 → 1e-4, ε linearly 1 → 0.
+
+Speed. A target network is frozen between copies and the state space is finite, so at each copy
+the target networks are evaluated once on **every** state and the quantities the targets need —
+``max_{a'} q_θ'(s', a')``, the target agent's value of ``s'`` for each ``a'^p`` and the
+implementable mask — are stored as tables indexed by state: identical numbers to evaluating the
+target networks on each batch, at a fraction of the cost. The first dense layer on a one-hot
+state is a table lookup (:mod:`solvers.deep.networks`). The environment, the ε-greedy choice
+and the contracts are vectorised over copies and batch rows; there is no per-sample Python loop.
+
+With ``agent="exact"`` the agent network is replaced by the exact truncated Q of the agent when
+the principal implements its current greedy recommendations minimally
+(``solvers.meta_algorithm.agent_q_bar_minimal``), recomputed at every target copy: the deep
+pipeline then reduces to the meta-algorithm (Algorithm 1) with a learned principal step, which
+the tests use to cross-validate the principal's learning against backward induction.
+
+Validation (:mod:`solvers.deep.validation`) pairs the current greedy principal with the exact
+best-responding agent every ``validate_every`` iterations. Checkpoints hold everything the run
+depends on — networks, targets and their tables, the optimizer, the replay buffer, the
+environment states, the numpy generator state and the validation history — so a resumed run
+continues exactly where it stopped: on the CPU a run killed and resumed ends bit for bit where an
+uninterrupted run with the same seed ends (same torch build, same thread count).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+import torch.nn.functional as F
+
+from solvers.contracts import best_response, minimal_contracts, minimal_contracts_all_actions
+from solvers.deep.config import DeepConfig
+from solvers.deep.environment import VectorEnv
+from solvers.deep.networks import QNetwork
+from solvers.deep.replay import ReplayBuffer
+from solvers.deep.validation import ValidationRecord, Validator
+from solvers.meta_algorithm import agent_q_bar_minimal
+from theory.model import PrincipalAgentMDP
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+CHECKPOINT_FORMAT = "pamdp.deep.checkpoint/1"
+
+
+def model_fingerprint(model: PrincipalAgentMDP) -> str:
+    """SHA-256 of the instance's numbers, to refuse resuming on a different instance."""
+    digest = hashlib.sha256()
+    for array in (model.outcome_probs, model.agent_reward, model.principal_reward,
+                  model.transition_offsets, model.transition_next, model.transition_prob):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update(repr((model.initial_state, model.discount)).encode())
+    return digest.hexdigest()
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    """The seeding block (CleanRL style): torch's generator for the network initialisation and a
+    numpy generator for everything random afterwards (exploration, environment, batches)."""
+    torch.manual_seed(seed)
+    # Adam's moments of rarely visited states decay geometrically into float32 denormals,
+    # which the CPU processes ~100× slower; flushing them to zero keeps iterations fast.
+    torch.set_flush_denormal(True)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+    return np.random.default_rng(seed)
+
+
+def _to_numpy(tensor: torch.Tensor) -> FloatArray:
+    return tensor.detach().to("cpu", torch.float64).numpy()
+
+
+@dataclass(frozen=True, eq=False)
+class TrialResult:
+    """The outcome of one training run.
+
+    Attributes
+    ----------
+    seed : the run's seed.
+    config : its hyperparameters.
+    history : validation records at iterations 0, K, 2K, ..., ``config.iterations``.
+    spe_principal, spe_agent : the SPE utilities at ``s0`` (the reference of the ratios).
+    wall_seconds : training time of this process (excluding a resumed run's earlier part).
+    iterations_run : iterations this process ran (``< config.iterations`` after a resume).
+    iterations_per_second : ``iterations_run / wall_seconds``.
+    resumed_from : the iteration the run resumed from (``None`` for a fresh run).
+    """
+
+    seed: int
+    config: DeepConfig
+    history: tuple[ValidationRecord, ...]
+    spe_principal: float
+    spe_agent: float
+    wall_seconds: float
+    iterations_run: int
+    iterations_per_second: float
+    resumed_from: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def final(self) -> ValidationRecord:
+        return self.history[-1]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary; ``deterministic`` holds everything that must repeat exactly."""
+        return {
+            "deterministic": {
+                "seed": self.seed,
+                "config": self.config.to_dict(),
+                "spe": {"principal_utility": self.spe_principal,
+                        "agent_utility": self.spe_agent},
+                "final": self.final.to_dict(),
+                "history": [record.to_dict() for record in self.history],
+            },
+            "timing": {
+                "wall_seconds": self.wall_seconds,
+                "iterations_run": self.iterations_run,
+                "iterations_per_second": self.iterations_per_second,
+                "resumed_from": self.resumed_from,
+            },
+            **self.extra,
+        }
+
+
+class DeepTrainer:
+    """Algorithm 2 on one instance (module docstring).
+
+    Parameters
+    ----------
+    model : an episodic instance (the paper's tree, ``theory.generators.paper_tree``).
+    config : hyperparameters (paper defaults).
+    seed : seeds the network initialisation and the numpy generator (:func:`seed_everything`).
+    device : a torch device; contracts and validation always run on the CPU in float64.
+    validator : reuse a :class:`Validator` (its SPE) across runs on the same instance.
+    """
+
+    def __init__(self, model: PrincipalAgentMDP, config: DeepConfig | None = None, *,
+                 seed: int = 0, device: str | torch.device = "cpu",
+                 validator: Validator | None = None) -> None:
+        self.model = model
+        self.config = config if config is not None else DeepConfig()
+        self.seed = int(seed)
+        self.device = torch.device(device)
+        self.gamma = float(model.discount if self.config.gamma is None else self.config.gamma)
+        self.validator = validator if validator is not None else Validator(model)
+        if validator is not None and validator.model is not model:
+            raise ValueError("the validator belongs to another instance")
+        self.fingerprint = model_fingerprint(model)
+        # ------------------------------------------------------------ seeding (crucial)
+        self.rng = seed_everything(self.seed)
+        n_s, n_a = model.n_states, model.n_actions
+        hidden = self.config.hidden_sizes
+        self.principal = QNetwork(n_s, n_a, hidden).to(self.device)
+        self.agent: QNetwork | None = None
+        parameters = list(self.principal.parameters())
+        if self.config.agent == "network":
+            self.agent = QNetwork(n_s, n_a, hidden).to(self.device)
+            parameters += list(self.agent.parameters())
+        self.principal_target = copy.deepcopy(self.principal).requires_grad_(False)
+        self.agent_target = (copy.deepcopy(self.agent).requires_grad_(False)
+                             if self.agent is not None else None)
+        fused = self.device.type in ("cpu", "cuda")
+        self.optimizer = torch.optim.Adam(parameters, lr=self.config.learning_rate_start,
+                                          fused=fused or None)
+        for parameter in parameters:  # kept allocated, zeroed in place (see QNetwork.forward)
+            parameter.grad = torch.zeros_like(parameter)
+        networks = [self.principal] + ([self.agent] if self.agent is not None else [])
+        self._table_grads: list[torch.Tensor] = [net.embedding.grad for net in networks
+                                                 if net.embedding.grad is not None]
+        self._dense_grads: list[torch.Tensor] = [
+            p.grad for p in parameters
+            if p.grad is not None and all(p is not net.embedding for net in networks)]
+        self._rows_with_grad = torch.zeros(0, dtype=torch.long, device=self.device)
+        # ------------------------------------------------------------ instance tables
+        self._probs = model.outcome_probs
+        self._agent_reward = model.agent_reward
+        self._principal_reward = model.principal_reward
+        self._all_states = torch.arange(n_s, device=self.device)
+        self.env = VectorEnv(model, self.config.interactions_per_iteration)
+        self.buffer = ReplayBuffer(self.config.buffer_size)
+        # target tables (filled by _sync_targets)
+        self._target_max_q = np.zeros(n_s)
+        self._target_agent_value = np.zeros((n_s, n_a))
+        self._target_implementable = np.ones((n_s, n_a), dtype=bool)
+        self._exact_q_bar = np.zeros((n_s, n_a))
+        if self.agent is None:  # the exact agent's Q̄ for the initial greedy principal
+            recommended, _, _ = self.greedy_policy()
+            self._exact_q_bar, _ = agent_q_bar_minimal(model, recommended,
+                                                       margin=self.config.nudge)
+        self.iteration = 0
+        self._resumed_from: int | None = None
+        self._losses: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.history: list[ValidationRecord] = [self.validate()]
+
+    # ================================================================== policy helpers
+    def _q_bar_online(self, states: IntArray, states_t: torch.Tensor | None = None
+                      ) -> FloatArray:
+        """The agent estimate behind the contracts: Q̄_φ(s, ·), or the exact table."""
+        if self.agent is None:
+            return self._exact_q_bar[states]
+        if states_t is None:
+            states_t = torch.from_numpy(states).to(self.device)
+        with torch.no_grad():
+            return _to_numpy(self.agent(states_t))
+
+    def greedy_policy(self) -> tuple[IntArray, FloatArray, FloatArray]:
+        """The current principal policy on every state: ``(a^p, b*(s, a^p), Q̄ used)``.
+
+        ``a^p = argmax q_θ(s, ·)`` over the actions implementable under the agent estimate
+        (lowest index among exact maxima), and the (nudged) minimal contract.
+        """
+        with torch.no_grad():
+            q = _to_numpy(self.principal(self._all_states))
+        states = np.arange(self.model.n_states)
+        q_bar = self._q_bar_online(states, self._all_states)
+        solution = minimal_contracts_all_actions(q_bar, self._probs, margin=self.config.nudge)
+        recommended = np.argmax(np.where(solution.implementable, q, -np.inf),
+                                axis=1).astype(np.int64)
+        contracts = solution.contracts[states, recommended]
+        return recommended, contracts, q_bar
+
+    def validate(self) -> ValidationRecord:
+        """Score the current greedy principal with the exact best-responding agent."""
+        recommended, contracts, q_bar = self.greedy_policy()
+        record, _ = self.validator.evaluate(recommended, contracts, q_bar,
+                                            iteration=self.iteration)
+        return record
+
+    # ================================================================== training steps
+    def _sync_targets(self) -> None:
+        """Hard copy θ' ← θ, φ' ← φ and tabulate what the targets need on every state."""
+        n_s = self.model.n_states
+        if self.agent is None:
+            recommended, _, _ = self.greedy_policy()
+            self._exact_q_bar, _ = agent_q_bar_minimal(self.model, recommended,
+                                                       margin=self.config.nudge)
+        self.principal_target.load_state_dict(self.principal.state_dict())
+        if self.agent is not None and self.agent_target is not None:
+            self.agent_target.load_state_dict(self.agent.state_dict())
+        with torch.no_grad():
+            q_target = _to_numpy(self.principal_target(self._all_states))
+            q_bar_target = (_to_numpy(self.agent_target(self._all_states))
+                            if self.agent_target is not None else self._exact_q_bar)
+        solution = minimal_contracts_all_actions(q_bar_target, self._probs,
+                                                 margin=self.config.nudge)
+        implementable = solution.implementable
+        payment = np.nan_to_num(solution.expected_payment, nan=0.0)
+        self._target_implementable = implementable
+        self._target_max_q = np.max(np.where(implementable, q_target, -np.inf), axis=1)
+        # the agent's value of s' if a'^p is recommended; it ignores an unimplementable one
+        fallback = np.broadcast_to(q_bar_target.max(axis=1, keepdims=True), q_bar_target.shape)
+        self._target_agent_value = np.where(implementable, q_bar_target + payment, fallback)
+        assert self._target_max_q.shape == (n_s,)
+
+    def _interact(self, iteration: int) -> None:
+        """Step 1: every environment copy takes one ε-greedy step (module docstring)."""
+        states = self.env.states
+        n, n_a = len(states), self.model.n_actions
+        states_t = torch.from_numpy(states).to(self.device)
+        with torch.no_grad():
+            q = _to_numpy(self.principal(states_t))
+        q_bar = self._q_bar_online(states, states_t)
+        probs = self._probs[states]
+        solution = minimal_contracts_all_actions(q_bar, probs, margin=self.config.nudge)
+        implementable = solution.implementable
+        greedy = np.argmax(np.where(implementable, q, -np.inf), axis=1)
+        explore = self.rng.random(n) < self.config.epsilon(iteration)
+        random_pick = np.argmax(np.where(implementable, self.rng.random((n, n_a)), -1.0), axis=1)
+        recommended = np.where(explore, random_pick, greedy).astype(np.int64)
+        contracts = solution.contracts[np.arange(n), recommended]
+        actions = best_response(q_bar, probs, contracts, recommended)
+        step = self.env.step(actions, self.rng)
+        self.buffer.add(states, recommended, actions, step.outcomes, step.next_states,
+                        step.done)
+
+    def _gradient_step(self, iteration: int) -> None:
+        """Step 2: one Adam step on both networks' mean squared TD errors.
+
+        The networks are evaluated once per *distinct* state of the batch and the rows are
+        expanded afterwards (states near the root recur often in a batch): the same losses and
+        gradients as a row-by-row evaluation, with less work.
+        """
+        config = self.config
+        lr = config.learning_rate(iteration)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        batch = self.buffer.sample(config.batch_size, self.rng)
+        rows = np.arange(config.batch_size)
+        n_a = self.model.n_actions
+        s, s2 = batch.states, batch.next_states
+        device = self.device
+        unique, inverse = np.unique(s, return_inverse=True)
+        unique_t = torch.from_numpy(unique).to(device)
+        q_unique = self.principal(unique_t)
+        q_bar_unique = self.agent(unique_t) if self.agent is not None else None
+        q_bar = (_to_numpy(q_bar_unique)[inverse] if q_bar_unique is not None
+                 else self._exact_q_bar[s])
+        contracts = minimal_contracts(q_bar, self._probs[s], batch.recommended,
+                                      margin=config.nudge).contracts
+        paid = contracts[rows, batch.outcomes]
+        continuation = self.gamma * (~batch.done)
+        y_principal = (self._principal_reward[s, batch.outcomes] - paid
+                       + continuation * self._target_max_q[s2])
+        pick = torch.from_numpy(inverse * n_a + batch.recommended).to(device)
+        loss_principal = F.mse_loss(q_unique.reshape(-1).index_select(0, pick),
+                                    torch.from_numpy(y_principal).to(device, q_unique.dtype))
+        loss = loss_principal
+        loss_agent = torch.zeros((), device=device)
+        if q_bar_unique is not None:
+            unique_next, inverse_next = np.unique(s2, return_inverse=True)
+            with torch.no_grad():
+                q_next = _to_numpy(self.principal(
+                    torch.from_numpy(unique_next).to(device)))[inverse_next]
+            next_rec = np.argmax(np.where(self._target_implementable[s2], q_next, -np.inf),
+                                 axis=1)
+            y_agent = (self._agent_reward[s, batch.actions]
+                       + continuation * self._target_agent_value[s2, next_rec])
+            pick_agent = torch.from_numpy(inverse * n_a + batch.actions).to(device)
+            loss_agent = F.mse_loss(q_bar_unique.reshape(-1).index_select(0, pick_agent),
+                                    torch.from_numpy(y_agent).to(device, q_bar_unique.dtype))
+            loss = loss + loss_agent
+        self._zero_grad()
+        loss.backward()
+        self._rows_with_grad = unique_t
+        self.optimizer.step()
+        self._losses = (loss_principal.detach(), loss_agent.detach())
+
+    def _zero_grad(self) -> None:
+        """Zero the gradients in place; the tables only in the rows the last step wrote."""
+        torch._foreach_zero_(self._dense_grads)
+        for grad in self._table_grads:
+            grad.index_fill_(0, self._rows_with_grad, 0.0)
+
+    # ================================================================== main loop
+    def train(self, *, stop_at: int | None = None, checkpoint_path: str | Path | None = None,
+              progress: bool = False,
+              callback: Callable[[DeepTrainer, ValidationRecord], None] | None = None
+              ) -> TrialResult:
+        """Run (or continue) training up to ``config.iterations``.
+
+        Parameters
+        ----------
+        stop_at : stop after this many iterations (in total) instead — a deliberate
+            interruption, used to test resuming.
+        checkpoint_path : where to write a checkpoint every ``config.checkpoint_every``
+            iterations (atomically: written next to it, then renamed).
+        progress : show a tqdm progress bar (iterations per second, current ratios).
+        callback : called with every new validation record.
+        """
+        config = self.config
+        stop = config.iterations if stop_at is None else min(stop_at, config.iterations)
+        start_iteration = self.iteration
+        resumed_from = self._resumed_from
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=config.iterations, initial=self.iteration, unit="it",
+                       dynamic_ncols=True, mininterval=0.5)
+        started = time.perf_counter()
+        try:
+            for t in range(self.iteration, stop):
+                if t % config.target_update_every == 0:
+                    self._sync_targets()
+                self._interact(t)
+                if len(self.buffer) >= max(config.learning_starts, 1):
+                    self._gradient_step(t)
+                self.iteration = t + 1
+                if self.iteration % config.validate_every == 0 \
+                        or self.iteration == config.iterations:
+                    record = self.validate()
+                    self.history.append(record)
+                    if callback is not None:
+                        callback(self, record)
+                    if bar is not None:
+                        bar.set_postfix(principal=f"{record.principal_ratio:.3f}",
+                                        accuracy=f"{record.accuracy:.3f}", refresh=False)
+                if (checkpoint_path is not None and config.checkpoint_every
+                        and self.iteration % config.checkpoint_every == 0):
+                    self.save_checkpoint(checkpoint_path)
+                if bar is not None:
+                    bar.update(1)
+        finally:
+            if bar is not None:
+                bar.close()
+        wall = time.perf_counter() - started
+        ran = self.iteration - start_iteration
+        return TrialResult(
+            seed=self.seed, config=config, history=tuple(self.history),
+            spe_principal=self.validator.spe_principal, spe_agent=self.validator.spe_agent,
+            wall_seconds=wall, iterations_run=ran,
+            iterations_per_second=ran / wall if wall > 0 else float("nan"),
+            resumed_from=resumed_from,
+        )
+
+    # ================================================================== checkpoints
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a resumed run needs (tensors, ints, floats, strings and lists only, so
+        the checkpoint loads with ``torch.load(weights_only=True)``)."""
+
+        def tensor(array: npt.NDArray[Any]) -> torch.Tensor:
+            return torch.from_numpy(np.ascontiguousarray(array).copy())
+
+        buffer = self.buffer.state_dict()
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "fingerprint": self.fingerprint,
+            "seed": self.seed,
+            "config": self.config.to_dict(),
+            "iteration": self.iteration,
+            "principal": self.principal.state_dict(),
+            "principal_target": self.principal_target.state_dict(),
+            "agent": self.agent.state_dict() if self.agent is not None else None,
+            "agent_target": (self.agent_target.state_dict()
+                             if self.agent_target is not None else None),
+            "optimizer": self.optimizer.state_dict(),
+            "tables": {
+                "target_max_q": tensor(self._target_max_q),
+                "target_agent_value": tensor(self._target_agent_value),
+                "target_implementable": tensor(self._target_implementable),
+                "exact_q_bar": tensor(self._exact_q_bar),
+            },
+            "buffer": {key: tensor(value) if isinstance(value, np.ndarray) else value
+                       for key, value in buffer.items()},
+            "env_states": tensor(self.env.states),
+            "rng": _rng_state(self.rng),
+            "torch_rng": torch.get_rng_state(),
+            "history": [record.to_dict() for record in self.history],
+        }
+
+    def save_checkpoint(self, path: str | Path) -> None:
+        """Write :meth:`state_dict` atomically to ``path``."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        torch.save(self.state_dict(), partial)
+        os.replace(partial, path)
+
+    def load_state_dict(self, data: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict` of a run on the same instance and configuration."""
+        if data.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"not a deep-trainer checkpoint (format {data.get('format')!r})")
+        if data["fingerprint"] != self.fingerprint:
+            raise ValueError("the checkpoint was written for a different instance")
+        if DeepConfig.from_dict(data["config"]) != self.config:
+            raise ValueError("the checkpoint was written with a different configuration")
+        if int(data["seed"]) != self.seed:
+            raise ValueError(f"the checkpoint has seed {data['seed']}, not {self.seed}")
+        self.iteration = int(data["iteration"])
+        self.principal.load_state_dict(data["principal"])
+        self.principal_target.load_state_dict(data["principal_target"])
+        if self.agent is not None and self.agent_target is not None:
+            self.agent.load_state_dict(data["agent"])
+            self.agent_target.load_state_dict(data["agent_target"])
+        self.optimizer.load_state_dict(data["optimizer"])
+        tables = data["tables"]
+        self._target_max_q = tables["target_max_q"].numpy().copy()
+        self._target_agent_value = tables["target_agent_value"].numpy().copy()
+        self._target_implementable = tables["target_implementable"].numpy().copy()
+        self._exact_q_bar = tables["exact_q_bar"].numpy().copy()
+        self.buffer.load_state_dict({key: value.numpy() if isinstance(value, torch.Tensor)
+                                     else value for key, value in data["buffer"].items()})
+        self.env.states = data["env_states"].numpy().copy()
+        self.rng = np.random.default_rng()
+        self.rng.bit_generator.state = _rng_state_from(data["rng"])
+        torch.set_rng_state(data["torch_rng"])
+        self.history = [ValidationRecord.from_dict(record) for record in data["history"]]
+        self._resumed_from = self.iteration
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, model: PrincipalAgentMDP, *,
+                        device: str | torch.device = "cpu",
+                        validator: Validator | None = None) -> DeepTrainer:
+        """Rebuild a trainer from a checkpoint written by :meth:`save_checkpoint`."""
+        data = torch.load(Path(path), map_location="cpu", weights_only=True)
+        trainer = cls(model, DeepConfig.from_dict(data["config"]), seed=int(data["seed"]),
+                      device=device, validator=validator)
+        trainer.load_state_dict(data)
+        return trainer
+
+
+def _rng_state(rng: np.random.Generator) -> dict[str, Any]:
+    """The PCG64 state with its 128-bit integers as decimal strings (checkpoint-safe)."""
+    state = rng.bit_generator.state
+    return {
+        "bit_generator": state["bit_generator"],
+        "state": str(state["state"]["state"]),
+        "inc": str(state["state"]["inc"]),
+        "has_uint32": int(state["has_uint32"]),
+        "uinteger": int(state["uinteger"]),
+    }
+
+
+def _rng_state_from(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "bit_generator": data["bit_generator"],
+        "state": {"state": int(data["state"]), "inc": int(data["inc"])},
+        "has_uint32": int(data["has_uint32"]),
+        "uinteger": int(data["uinteger"]),
+    }
+
