@@ -80,36 +80,37 @@ FINDING_NOTES: dict[str, str] = {
         "With Q̄ held fixed, J is a Bellman operator with fixed rewards; the largest ratio "
         "‖J q1 − J q2‖∞ / ‖q1 − q2‖∞ observed equals γ (attained by constant shifts)."),
     "theorem-3.4-fixed-point-R1": (
-        "**Fails**, because the meta-algorithm itself can fail to converge (see "
-        "`meta-convergence`): there is then no limit to agree with. On the minimal instance "
-        "(2 states, γ = 9/10) iterating J (R1) from 0 does not settle either, and *no* "
-        "recommended profile with its minimal contracts is an SPE "
-        "(tests/regressions/no-stationary-spe.json, "
-        "`test_no_stationary_spe_and_a_period_three_cycle`)."),
+        "**Fails** on the instances where the meta-algorithm does not converge (see "
+        "`meta-convergence`): there is then no limit to agree with. The minimal instance "
+        "(2 states, γ = 9/10, a1 unimplementable in s0) is one where iterating J (R1) from 0 "
+        "does not settle either and *no* recommended profile with its minimal contracts is an "
+        "SPE: a stationary pure-strategy SPE does not exist there "
+        "(`test_no_stationary_spe_and_a_period_three_cycle`, "
+        "tests/regressions/no-stationary-spe.json). Where the meta-algorithm converges, its q "
+        "is a fixed point of J (R1) (one application) and its greedy policy is an SPE."),
     "theorem-3.4-fixed-point-R2": (
-        "**Fails** where the meta-algorithm does not converge (see `meta-convergence`); "
-        "where it converges, J (R2) for the last Q̄ has the meta-algorithm's q as its fixed "
-        "point, whose greedy policy is an SPE with the same values."),
+        "**Fails** exactly where the meta-algorithm does not converge (see "
+        "`meta-convergence`, same instances); where it converges, J (R2) for the last Q̄ has "
+        "the principal's optimal q as its fixed point, whose greedy policy is an SPE with the "
+        "meta-algorithm's values."),
     "meta-convergence": (
-        "**Fails: for γ < 1 the meta-algorithm can cycle.** On a 2-state instance "
-        "(γ = 9/10, action a1 unimplementable in s0) the principal's best response at s1 "
-        "alternates: implementing a1 gives the agent a rent at s1, which raises its "
-        "continuation value after the outcomes that lead back to s1 and makes a1 dearer to "
-        "implement there, so the principal switches to a0; without the rent a1 becomes "
-        "cheap again. Algorithm 1 repeats policy 1 at round 4 exactly (period 3), and none "
-        "of the candidate stationary policies is an SPE — a stationary pure-strategy SPE need "
-        "not exist, so Theorem 3.4 read as 'the meta-algorithm converges to an SPE for "
-        "every γ < 1' is false. Separately the library's default tolerance (1e-9, equal to "
-        "its tie tolerance) can stall a converging run at ~2.5e-9 "
-        "(tests/regressions/meta-tolerance-stall.json); the properties use tol = 1e-7 and "
-        "compare values at the run's precision (`meta_tolerance`)."),
-    "meta-uniqueness": (
-        "Where the runs from the default start, 'recommend the last action', a flat contract "
-        "and a random policy all converge, they agree on V^p and V^a at every state (at the "
-        "runs' precision; a first run that compared at 1e-7 flagged γ = 999/1000 instances "
-        "where contract errors of 1e-9 are amplified by 1/(1 − γ), "
-        "tests/regressions/meta-uniqueness-precision.json). No second equilibrium was "
-        "reached from these starts."),
+        "**Fails: for γ < 1 the meta-algorithm can cycle.** 43 of 10,000 runs do not converge "
+        "(cycles of period 2 and 3, exact repeats of earlier policies, and a few runs still "
+        "moving after 200 rounds). In the shrunk instance (3 states, γ = 9/10) the principal's "
+        "choice at s1 alternates between a0 (pay 1.55 on o2) and a1 (pay 0.42 on o1) from "
+        "round 11 on: each choice changes the agent's rents, hence its continuation values, "
+        "hence which action is cheaper to implement. On the 2-state instance pinned by "
+        "`test_no_stationary_spe_and_a_period_three_cycle` no stationary SPE exists at all, "
+        "so no algorithm that returns one can converge there: Theorem 3.4 read as 'the "
+        "meta-algorithm converges to an SPE for every γ < 1' is false. Where it converges the "
+        "limit passes the SPE check. Two numerical issues of the library surfaced on the way "
+        "(both pinned): with its default tol = 1e-9 (equal to its tie tolerance) a converging "
+        "run can stall at ~2.5e-9 and never stop (`test_meta_tolerance_stall`); and a run "
+        "stopped at a looser tol keeps contracts minimal for the previous round's Q̄, so the "
+        "agent deviates by a hair at the 1e-9 tie tolerance and the *reported* values jump "
+        "(`reported_value_jump` below; `test_meta_reported_values_jump_at_the_stopping_"
+        "tolerance`). The properties therefore stop at tol = 1e-7 and judge the limit policy "
+        "with its recommendation followed, at the run's precision (`meta_tolerance`)."),
     "observed-action": (
         "With observed actions the principal earns first-best welfare minus the agent's "
         "no-contract value at every state, the agent earns exactly its no-contract value, "
@@ -129,14 +130,19 @@ FINDING_NOTES: dict[str, str] = {
         "`test_minimal_contract_vector_is_not_unique_under_relabelling`). The property "
         "compares contract costs."),
     "metamorphic-relabelling-lowest_index": (
-        "The same with the library's default lowest-index tie rule. Principal ties between "
-        "actions that leave the agent different values would make this rule "
-        "label-dependent; none was generated that changed a value."),
+        "**Fails with the library's default lowest-index tie rule: the SPE is not unique.** In "
+        "the minimal instance the principal is exactly indifferent at s1 between a1 (free: the "
+        "agent is indifferent to a0) and a2 (minimal contract 0.6 on o0), both worth −0.4 to "
+        "it, but the agent gets 0 under a1 and 0.3 under a2. Listing a2 before a1 changes the "
+        "choice and the agent's value; upstream, such a tie changes the agent's incentives "
+        "and hence the principal's value too. With a label-free rule (`agent_best`, the claim "
+        "above) values are invariant on all 10,000 instances."),
     "commitment-vs-spe": (
         "The SPE never beats the commitment optimum, and the optimum's policy is genuine "
-        "(re-evaluated exactly). The gap is positive on some instances: committing to pay "
-        "more than the minimal contract downstream can make upstream incentives cheaper. "
-        "On the three-state example of PAPER.md §7 the gap is 1/18."),
+        "(re-evaluated exactly). The gap is positive but rare on these small instances (≤ 4 "
+        "states, 2 actions; largest gap in the table): committing to pay more than the minimal "
+        "contract downstream can make upstream incentives cheaper. On the three-state example "
+        "of PAPER.md §7 the gap is 1/18 (`test_commitment_beats_spe_on_the_three_state_example`)."),
     "symbolic-backward-induction": (
         "With γ or one reward symbolic, sympy's piecewise backward induction agrees exactly "
         "with the exact-rational solver (whose contracts come from the simplex, not the "

@@ -626,11 +626,10 @@ def check_operator_fixed_point(
     violations, _ = spe_violations(model, rec, pay, tol=precision)
     out += [f"greedy policy of the fixed point: {v}" for v in violations]
     exact = evaluate_policy_exact(model, rec, pay, tie_tolerance=to_fraction(precision))
+    meta_p, meta_a = _followed_values(model, result.policies[-1], precision)
     for s in range(model.n_states):
-        for label, got, want in (("V^p", exact.principal_values[s],
-                                  result.solution.principal_values[s]),
-                                 ("V^a", exact.agent_values[s],
-                                  result.solution.agent_values[s])):
+        for label, got, want in (("V^p", exact.principal_values[s], meta_p[s]),
+                                 ("V^a", exact.agent_values[s], meta_a[s])):
             if abs(float(got) - float(want)) > precision:
                 out.append(f"{model.states[s]}: fixed point {label} = {_f(got)}, "
                            f"meta-algorithm {label} = {_f(want)}")
@@ -649,6 +648,21 @@ def meta_tolerance(model: PrincipalAgentMDP, tol: float = DEFAULT_TOL) -> float:
     return (tol + META_LEVERAGE * META_TOL) / (1.0 - model.discount)
 
 
+def _followed_values(model: PrincipalAgentMDP, policy: PrincipalPolicy, precision: float
+                     ) -> tuple[list[float], list[float]]:
+    """``(V^p, V^a)`` of a meta-algorithm policy with the recommendation followed wherever the
+    agent loses at most ``precision`` by following (exact evaluation).
+
+    The library reports values at its tie tolerance 1e-9; a run stopped at :data:`META_TOL`
+    leaves contracts minimal for the *previous* round's Q̄, a few 1e-9 short, so its agent can
+    deviate by a hair and the reported values jump (values are discontinuous in the contract at
+    the agent's indifference). Comparisons use these values instead.
+    """
+    exact = evaluate_policy_exact(model, policy.recommended, policy.contracts,
+                                  tie_tolerance=to_fraction(precision))
+    return ([float(x) for x in exact.principal_values], [float(x) for x in exact.agent_values])
+
+
 def check_meta_convergence(
     model: PrincipalAgentMDP,
     *,
@@ -664,7 +678,9 @@ def check_meta_convergence(
     Definition: run Algorithm 1 from its default start for at most ``max_iterations`` rounds,
     contracts within :data:`META_TOL` counting as unchanged. Violations: not converged (a cycle
     is reported with its start and length); the final policy fails :func:`spe_violations` at
-    some state, at the run's precision :func:`meta_tolerance`. Measurement: ``iterations``.
+    some state, at the run's precision :func:`meta_tolerance`. Measurements: ``iterations`` and
+    ``reported_value_jump``, the largest gap between the library's reported V^p (agent at tie
+    tolerance 1e-9) and V^p with the recommendation followed (:func:`_followed_values`).
     """
     claim = "meta-convergence"
     if model.discount >= 1:
@@ -679,12 +695,13 @@ def check_meta_convergence(
             out.append(f"no convergence within {result.iterations} rounds")
         return _result(claim, out, iterations=result.iterations)
     final = result.policies[-1]
-    violations, _ = spe_violations(
-        model, final.recommended, final.contracts,
-        claimed_principal_values=result.solution.principal_values,
-        claimed_agent_values=result.solution.agent_values, tol=meta_tolerance(model, tol))
+    precision = meta_tolerance(model, tol)
+    violations, _ = spe_violations(model, final.recommended, final.contracts, tol=precision)
     out += [f"limit is not an SPE: {v}" for v in violations]
-    return _result(claim, out, iterations=result.iterations)
+    followed_p, _ = _followed_values(model, final, precision)
+    jump = max(abs(float(x) - y) for x, y in zip(result.solution.principal_values, followed_p,
+                                                  strict=True))
+    return _result(claim, out, iterations=result.iterations, reported_value_jump=jump)
 
 
 def starting_policies(model: PrincipalAgentMDP, seed: int = 0, n_random: int = 1
@@ -722,34 +739,33 @@ def check_meta_uniqueness(
 
     Definition: run Algorithm 1 (tolerance :data:`META_TOL`) from every policy of
     :func:`starting_policies`; among the runs
-    that converge, ``V^p`` and ``V^a`` must agree at every state within
-    :func:`meta_tolerance` (the runs' precision). Runs that do
+    that converge, ``V^p`` and ``V^a`` (of each limit policy with its recommendation followed
+    up to the runs' precision :func:`meta_tolerance`) must agree at every state. Runs that do
     not converge are counted (measurement ``not_converged``), not judged here (see
     :func:`check_meta_convergence`).
     """
     claim = "meta-uniqueness"
     if model.discount >= 1:
         return _not_applicable(claim, "γ = 1")
-    outcomes: list[tuple[str, MetaAlgorithmResult]] = []
+    outcomes: list[tuple[str, MetaAlgorithmResult, tuple[list[float], list[float]]]] = []
     not_converged = 0
+    precision = meta_tolerance(model, tol)
     for label, start in starting_policies(model, start_seed):
         result = meta(model, initial_policy=start, max_iterations=max_iterations,
                       tol=META_TOL)
         if result.converged:
-            outcomes.append((label, result))
+            outcomes.append((label, result,
+                             _followed_values(model, result.policies[-1], precision)))
         else:
             not_converged += 1
     out: list[str] = []
-    precision = meta_tolerance(model, tol)
     if outcomes:
-        base_label, base = outcomes[0]
-        for label, other in outcomes[1:]:
+        base_label, base, (base_p, base_a) = outcomes[0]
+        for label, other, (other_p, other_a) in outcomes[1:]:
             for s in range(model.n_states):
-                for name, x, y in (("V^p", base.solution.principal_values[s],
-                                    other.solution.principal_values[s]),
-                                   ("V^a", base.solution.agent_values[s],
-                                    other.solution.agent_values[s])):
-                    if abs(float(x) - float(y)) > precision:
+                for name, x, y in (("V^p", base_p[s], other_p[s]), ("V^a", base_a[s],
+                                                                    other_a[s])):
+                    if abs(x - y) > precision:
                         out.append(f"{model.states[s]}: start '{base_label}' gives {name} = "
                                    f"{_f(x)} (recommending {base.solution.recommended.tolist()})"
                                    f", start '{label}' gives {_f(y)} (recommending "

@@ -489,6 +489,30 @@ def test_minimal_contract_vector_is_not_unique_under_relabelling():
     assert th.check_relabelling(model, [0, 1, 2], [0, 1, 2], [1, 0, 2]).holds
 
 
+def test_meta_reported_values_jump_at_the_stopping_tolerance():
+    """Found by the thorough run: a run stopped at tol = 1e-7 keeps contracts minimal for the
+    previous round's Q̄, ~6e-9 short for the final one; at the library's tie tolerance (1e-9)
+    the agent then deviates, and the reported V^p (10.53) is not the value of the
+    recommendation being followed (13.72). At tol = 1e-9 the same run reports 13.72."""
+    from theory.format import load_instance
+
+    model = load_instance(REGRESSIONS / "meta-reported-value-jump.json")
+    loose = meta_algorithm(model, max_iterations=200, tol=1e-7)
+    tight = meta_algorithm(model, max_iterations=200)
+    assert loose.converged and tight.converged
+    assert tight.solution.principal_values[0] - loose.solution.principal_values[0] > 3
+    result = th.check_meta_convergence(model)
+    assert result.holds and result.measurements["reported_value_jump"] > 3
+
+
+def test_commitment_gap_witness():
+    """The thorough run's largest commitment gap: SPE < commitment optimum, strictly."""
+    from theory.format import load_instance
+
+    result = th.check_commitment(load_instance(REGRESSIONS / "commitment-vs-spe.witness.json"))
+    assert result.holds and result.measurements["gap"] > 1e-3
+
+
 CASES = sorted(REGRESSIONS.glob("*.case.json"))
 
 
