@@ -98,7 +98,9 @@ FINDING_NOTES: dict[str, str] = {
         "(cycles of period 2 and 3, exact repeats of earlier policies, and a few runs still "
         "moving after 200 rounds). In the shrunk instance (3 states, γ = 9/10) the principal's "
         "choice at s1 alternates between a0 (pay 1.55 on o2) and a1 (pay 0.42 on o1) from "
-        "round 11 on: each choice changes the agent's rents, hence its continuation values, "
+        "round 8 on, an exact period-2 repeat from round 13 "
+        "(`test_pinned_counterexamples_still_fail`): each choice changes the agent's rents, "
+        "hence its continuation values, "
         "hence which action is cheaper to implement. On the 2-state instance pinned by "
         "`test_no_stationary_spe_and_a_period_three_cycle` no stationary SPE exists at all, "
         "so no algorithm that returns one can converge there: Theorem 3.4 read as 'the "
@@ -111,6 +113,22 @@ FINDING_NOTES: dict[str, str] = {
         "(`reported_value_jump` below; `test_meta_reported_values_jump_at_the_stopping_"
         "tolerance`). The properties therefore stop at tol = 1e-7 and judge the limit policy "
         "with its recommendation followed, at the run's precision (`meta_tolerance`)."),
+    "meta-uniqueness": (
+        "**Fails: the SPE is not unique, and Algorithm 1 finds different equilibria from "
+        "different starts** (3 of 10,000 instances; 151 of the 40,000 runs from the four starts "
+        "did not converge and are judged under `meta-convergence`). In the minimal instance "
+        "(2 states, γ = 9/10) the default start ends recommending a2 at s1 unpaid (V^p(s1) ≈ "
+        "2.1681, V^a(s1) ≈ 3.2184) and a random start ends recommending a0 with 0.8905 paid on "
+        "o1 (V^p(s1) ≈ 2.2644, V^a(s1) = 3.34 exactly). Both are SPEs in exact arithmetic at "
+        "tolerance 0, derived by hand in `test_two_subgame_perfect_equilibria_pareto_ranked` "
+        "(tests/regressions/two-spe-pareto-ranked.json), and the second is better for *both* "
+        "players at s1: the agent's rent at s1 raises its continuation value after o1, which "
+        "makes a0 (likelier to produce o1) cheaper to implement — a self-fulfilling rent. "
+        "PAPER.md §3 anticipated that the SPE need not be unique; this is a minimal witness, "
+        "and it shows that the equilibrium the meta-algorithm returns depends on its start. "
+        "Values are compared with each limit's recommendation followed at the runs' precision "
+        "(a run stopped at tol = 1e-7 leaves contracts a few 1e-8 short, see "
+        "`meta-convergence`)."),
     "observed-action": (
         "With observed actions the principal earns first-best welfare minus the agent's "
         "no-contract value at every state, the agent earns exactly its no-contract value, "
@@ -140,7 +158,8 @@ FINDING_NOTES: dict[str, str] = {
     "commitment-vs-spe": (
         "The SPE never beats the commitment optimum, and the optimum's policy is genuine "
         "(re-evaluated exactly). The gap is positive but rare on these small instances (≤ 4 "
-        "states, 2 actions; largest gap in the table): committing to pay more than the minimal "
+        "states, 2 actions): 3 of 10,000, largest 0.0084 (the witness below, pinned by "
+        "`test_commitment_gap_witness`): committing to pay more than the minimal "
         "contract downstream can make upstream incentives cheaper. On the three-state example "
         "of PAPER.md §7 the gap is 1/18 (`test_commitment_beats_spe_on_the_three_state_example`)."),
     "symbolic-backward-induction": (
@@ -570,7 +589,8 @@ def render_markdown(report: Report, *, notes: Mapping[str, str] | None = None,
         REGENERATE,
         "```",
         "",
-        "The thorough profile takes about 1.5 hours on two cores. Each finished claim is "
+        "The thorough profile takes about 65 minutes of one core (38 minutes split over two "
+        "processes on a 2-core machine, as below). Each finished claim is "
         "journalled to `<out>/report.jsonl`; an interrupted or split run is re-rendered with "
         "`pamdp theorems --from-json DIR1/report.jsonl,DIR2/report.jsonl --markdown "
         "docs/THEOREMS.md`.",

@@ -451,6 +451,54 @@ def test_no_stationary_spe_and_a_period_three_cycle():
     assert not th.check_meta_convergence(model).holds
 
 
+def test_two_subgame_perfect_equilibria_pareto_ranked():
+    """Found by the thorough run (meta-uniqueness): the SPE is not unique, and Algorithm 1
+    reaches a different one from a random start. Derived by hand (γ = 9/10):
+
+    s0 is absorbing and the agent prefers a0 there unpaid, so ``V^a(s0) = 0.3/0.1 = 3`` and
+    ``V^p(s0) = (0.375·0.1 + 0.625·0.3)/0.1 = 9/4``. In s1, with ``V = V^a(s1)``, the agent's
+    continuation is 2.7 after o0 and o2 (to s0) and ``0.675 + 0.675 V`` after o1 (to s0 w.p.
+    1/4, s1 w.p. 3/4), so ``Q̄(a0) = 0.98125 + 0.50625 V``, ``Q̄(a1) = 2.7``,
+    ``Q̄(a2) = 2.946875 + 0.084375 V``.
+
+    * **Recommend a2, pay nothing**: ``V = 2.946875 / 0.915625 ≈ 3.2184``; the principal gets
+      ``P = 1.985156… / 0.915625 ≈ 2.1681``. Implementing a0 instead needs
+      ``0.625 b(o1) ≥ Q̄(a2) − Q̄(a0)``, i.e. ``b(o1) ≈ 0.9726``, worth ≈ 2.1541 < 2.1681.
+    * **Recommend a0, pay b(o1) = 0.8905**: the a2 constraint binds,
+      ``0.625 b = 1.965625 − 0.421875 V``, and ``V = Q̄(a0) + 0.75 b`` gives ``V = 3.34``
+      exactly, ``b = 0.8905``; the principal gets ``P = 1.1180625 / 0.49375 ≈ 2.2644``.
+      Implementing a2 (free: it is the agent's favourite at V = 3.34) is worth ≈ 2.1762 <
+      2.2644.
+
+    Both are SPEs in exact arithmetic (tolerance 0), and the second is better for *both*
+    players at s1: the agent's rent at s1 raises its continuation after o1, which makes a0
+    (more likely to produce o1) cheaper to implement — a self-fulfilling rent.
+    """
+    from theory.exact_evaluation import evaluate_policy_exact
+    from theory.format import load_instance
+
+    model = load_instance(REGRESSIONS / "two-spe-pareto-ranked.json")
+    zero = [Fraction(0)] * 3
+    b = Fraction(1781, 2000)
+    v_a2 = Fraction("2.946875") / Fraction("0.915625")
+    p_a2 = (Fraction("0.50625") + Fraction(1, 8) * Fraction("1.70625") + Fraction("1.265625")) \
+        / (1 - Fraction(1, 8) * Fraction("0.675"))
+    p_a0 = (Fraction("0.50625") + Fraction(3, 4) * (Fraction("1.70625") - b)) \
+        / (1 - Fraction(3, 4) * Fraction("0.675"))
+    expected = {(0, 2): ([zero, zero], v_a2, p_a2),
+                (0, 0): ([zero, [Fraction(0), b, Fraction(0)]], Fraction(167, 50), p_a0)}
+    for rec, (pay, agent_value, principal_value) in expected.items():
+        violations, _ = th.spe_violations(model, list(rec), pay, tol=0.0)
+        assert violations == [], rec
+        exact = evaluate_policy_exact(model, list(rec), pay, tie_tolerance=Fraction(0))
+        assert exact.agent_values[1] == agent_value and exact.principal_values[1] == \
+            principal_value, rec
+        assert exact.principal_values[0] == Fraction(9, 4) and exact.agent_values[0] == 3
+    assert p_a0 > p_a2 and Fraction(167, 50) > v_a2
+    result = th.check_meta_uniqueness(model, start_seed=1)
+    assert not result.holds
+
+
 def test_meta_tolerance_stall():
     """Found by the thorough run: with the library's default tol = 1e-9 (equal to its tie
     tolerance) the iterates reach ~2.5e-9 of the limit and wander there; with tol = 1e-7 the
