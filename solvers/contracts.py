@@ -29,6 +29,7 @@ on cost and implementability, and every contract is checked to be incentive comp
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,6 +81,7 @@ def two_outcome_closed_form(
     margin: float = 0.0,
     feasibility_tol: float = DEFAULT_FEASIBILITY_TOL,
     probability_tol: float = DEFAULT_PROBABILITY_TOL,
+    lean: bool = True,
 ) -> ContractSolution:
     """Closed-form minimal contract for two outcomes (PAPER.md §1, "Closed form for 2 outcomes").
 
@@ -103,8 +105,14 @@ def two_outcome_closed_form(
     margin : nudging ξ ≥ 0 added to every incentive constraint.
     feasibility_tol : violations up to this are ties (implementable).
     probability_tol : ``|p_a − p_{a^p}|`` up to this counts as equal probabilities.
+    lean : with two actions, take the short path :func:`_two_action_closed_form` (bitwise the
+        same numbers; ``False`` forces the general path, for tests and benchmarks).
     """
     m = q_bar.shape[0]
+    if lean and q_bar.shape[1] == 2:
+        return _two_action_closed_form(q_bar, outcome_probs, recommended, margin=margin,
+                                       feasibility_tol=feasibility_tol,
+                                       probability_tol=probability_tol)
     rows = np.arange(m)
     p = outcome_probs[:, :, 1]
     p_rec = p[rows, recommended]
@@ -123,6 +131,44 @@ def two_outcome_closed_form(
     # tolerance, in the constraint's own units; this also covers equal probabilities (0 ≥ c_a)
     violation = np.where(others, c - gap * d[:, None], -np.inf)
     implementable = ~np.any(violation > feasibility_tol, axis=1)
+    d = np.where(implementable, d, 0.0)
+    contracts = np.zeros((m, 2))
+    contracts[:, 1] = np.maximum(d, 0.0)
+    contracts[:, 0] = np.maximum(-d, 0.0)
+    expected = np.einsum("mo,mo->m", outcome_probs[rows, recommended], contracts)
+    return ContractSolution(contracts, implementable, np.where(implementable, expected, np.nan))
+
+
+def _two_action_closed_form(
+    q_bar: FloatArray,
+    outcome_probs: FloatArray,
+    recommended: IntArray,
+    *,
+    margin: float,
+    feasibility_tol: float,
+    probability_tol: float,
+) -> ContractSolution:
+    """:func:`two_outcome_closed_form` for two actions, with the same arithmetic.
+
+    With one other action ``a`` there is one constraint ``g d ≥ c`` (``g = p_{a^p} − p_a``,
+    ``c = Q̄(a) − Q̄(a^p) + ξ``): ``d = c / g`` when that ratio has the sign that binds
+    (``d_low = c/g > 0`` for ``g > tol``, ``d_high = c/g < 0`` for ``g < −tol``), else 0.
+    Every number is computed by the same operations as the general path, so the results are
+    bitwise identical (tested); only the masks over "other actions" are skipped. This is the
+    deep backend's hot path (the paper's tree has two actions), where per-call overhead
+    dominates.
+    """
+    m = q_bar.shape[0]
+    rows = np.arange(m)
+    other = 1 - recommended
+    p = outcome_probs[:, :, 1]
+    gap = p[rows, recommended] - p[rows, other]
+    c = q_bar[rows, other] - q_bar[rows, recommended] + margin
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = c / gap
+    bind = ((gap > probability_tol) & (ratio > 0)) | ((gap < -probability_tol) & (ratio < 0))
+    d = np.where(bind, ratio, 0.0)
+    implementable = ~(c - gap * d > feasibility_tol)
     d = np.where(implementable, d, 0.0)
     contracts = np.zeros((m, 2))
     contracts[:, 1] = np.maximum(d, 0.0)
@@ -273,6 +319,7 @@ def minimal_contracts(
         raise ValueError(f"margin must be non-negative, got {margin}")
     if method == "auto":
         method = "closed_form" if probs.shape[2] == 2 else "lp"
+    solver: Callable[..., ContractSolution]
     if method == "closed_form":
         if probs.shape[2] != 2:
             raise ValueError(f"the closed form needs 2 outcomes, got {probs.shape[2]}")

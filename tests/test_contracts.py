@@ -594,3 +594,24 @@ def test_closed_form_near_identical_irrelevant_action_does_not_loosen_feasibilit
     for method in ("closed_form", "lp"):
         result = minimal_contracts(q_bar, probs, 0, method=method)
         assert not bool(result.implementable), method
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_two_action_lean_path_is_bitwise_the_general_closed_form(seed: int) -> None:
+    """The two-action short path (the deep backend's hot path) computes the same numbers by
+    the same operations as the general closed form: compared bit for bit, including ties
+    (equal probabilities, zero gaps), margins and unimplementable rows."""
+    rng = np.random.default_rng(seed)
+    m = 64
+    q = rng.normal(size=(m, 2)).round(rng.integers(0, 3))
+    p1 = rng.choice([0.0, 0.1, 0.5, 0.9, 1.0], size=(m, 2))
+    p1[::7, 1] = p1[::7, 0]  # identical outcome distributions
+    probs = np.stack([1.0 - p1, p1], axis=2)
+    rec = rng.integers(0, 2, size=m)
+    for margin in (0.0, 0.01):
+        lean = two_outcome_closed_form(q, probs, rec, margin=margin)
+        general = two_outcome_closed_form(q, probs, rec, margin=margin, lean=False)
+        np.testing.assert_array_equal(lean.implementable, general.implementable)
+        assert lean.contracts.tobytes() == general.contracts.tobytes()
+        assert lean.expected_payment.tobytes() == general.expected_payment.tobytes()

@@ -91,6 +91,27 @@ def test_cpu_runs_repeat_bit_for_bit() -> None:
     assert [r.iteration for r in a.history] == list(range(0, 501, 50))
 
 
+def test_direct_fused_adam_step_is_bitwise_optimizer_step(monkeypatch) -> None:
+    """The trainer's direct call of the fused Adam kernel (``DeepTrainer._adam_step``) gives
+    bitwise the parameters, moments and results of ``torch.optim.Adam.step``."""
+    fast, a = _run()
+
+    def plain_step(self: DeepTrainer) -> None:
+        self.optimizer.step()
+
+    monkeypatch.setattr(DeepTrainer, "_adam_step", plain_step)
+    plain, b = _run()
+    assert a.to_dict()["deterministic"] == b.to_dict()["deterministic"]
+    assert _same_parameters(fast.principal, plain.principal)
+    assert fast.agent is not None and plain.agent is not None
+    assert _same_parameters(fast.agent, plain.agent)
+    for p_fast, p_plain in zip(fast.optimizer.param_groups[0]["params"],
+                               plain.optimizer.param_groups[0]["params"], strict=True):
+        for key in ("exp_avg", "exp_avg_sq", "step"):
+            assert torch.equal(fast.optimizer.state[p_fast][key],
+                               plain.optimizer.state[p_plain][key])
+
+
 def test_killed_and_resumed_run_ends_like_an_uninterrupted_one(tmp_path: Path) -> None:
     reference, expected = _run()
     model = reference.model

@@ -16,6 +16,7 @@ kept as the reference for tests and the benchmark; :meth:`QNetwork.from_one_hot`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -69,8 +70,11 @@ class QNetwork(nn.Module):
         sparse = grad is not None and grad.layout == torch.strided
         hidden = F.relu(F.embedding(states, self.embedding, sparse=sparse) + self.first_bias)
         last = len(self.layers) - 1
-        for index, layer in enumerate(self.layers):
-            hidden = layer(hidden)
+        for index, module in enumerate(self.layers):
+            # F.linear on the layer's own parameters: what layer(hidden) computes, without the
+            # module-call overhead (this runs five times per training iteration)
+            layer = cast(nn.Linear, module)
+            hidden = F.linear(hidden, layer.weight, layer.bias)
             if index < last:
                 hidden = F.relu(hidden)
         return hidden

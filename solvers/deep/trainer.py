@@ -215,6 +215,7 @@ class DeepTrainer:
             p.grad for p in parameters
             if p.grad is not None and all(p is not net.embedding for net in networks)]
         self._rows_with_grad = torch.zeros(0, dtype=torch.long, device=self.device)
+        self._adam_lists: tuple[list[torch.Tensor], ...] | None = None
         # ------------------------------------------------------------ instance tables
         self._probs = model.outcome_probs
         self._agent_reward = model.agent_reward
@@ -366,8 +367,38 @@ class DeepTrainer:
         self._zero_grad()
         loss.backward()
         self._rows_with_grad = unique_t
-        self.optimizer.step()
+        self._adam_step()
         self._losses = (loss_principal.detach(), loss_agent.detach())
+
+    def _adam_step(self) -> None:
+        """``optimizer.step()`` for the fused Adam, without its per-call bookkeeping.
+
+        ``torch.optim.Adam(fused=True).step`` regroups its tensors and checks its options on
+        every call; this calls the same kernel (``torch._fused_adam_``) on the same state
+        tensors with the same arguments, so the numbers are bitwise those of ``step()``
+        (tested). The first step goes through ``step()`` to create the state; the optimizer
+        keeps owning it, so its ``state_dict`` (checkpoints) is unchanged. Relies on the
+        private kernel of the pinned torch (constraints.txt).
+        """
+        group = self.optimizer.param_groups[0]
+        if (self._adam_lists is None or not group.get("fused")
+                or len(self.optimizer.param_groups) != 1 or group["amsgrad"]
+                or group["weight_decay"] or group["maximize"]):
+            self.optimizer.step()
+            params = [p for p in group["params"] if p.grad is not None]
+            states = [self.optimizer.state[p] for p in params]
+            if group.get("fused") and all("step" in s for s in states):
+                self._adam_lists = (params, [p.grad for p in params],
+                                    [s["exp_avg"] for s in states],
+                                    [s["exp_avg_sq"] for s in states],
+                                    [s["step"] for s in states])
+            return
+        params, grads, exp_avgs, exp_avg_sqs, steps = self._adam_lists
+        beta1, beta2 = group["betas"]
+        torch._foreach_add_(steps, 1)
+        torch._fused_adam_(params, grads, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False,
+                           lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=0.0,
+                           eps=group["eps"], maximize=False, grad_scale=None, found_inf=None)
 
     def _zero_grad(self) -> None:
         """Zero the gradients in place; the tables only in the rows the last step wrote."""
@@ -497,6 +528,7 @@ class DeepTrainer:
             self.agent.load_state_dict(data["agent"])
             self.agent_target.load_state_dict(data["agent_target"])
         self.optimizer.load_state_dict(data["optimizer"])
+        self._adam_lists = None  # the optimizer's state tensors were replaced
         tables = data["tables"]
         self._target_max_q = tables["target_max_q"].numpy().copy()
         self._target_agent_value = tables["target_agent_value"].numpy().copy()
