@@ -32,10 +32,19 @@ def backward_induction_cvxpy(model: PrincipalAgentMDP) -> tuple[np.ndarray, np.n
     v_p = np.zeros(model.n_states)
     v_a = np.zeros(model.n_states)
     for s in np.argsort(heights, kind="stable"):
-        cont_p = np.array([model.principal_reward[s, o] + model.discount * sum(
-            p * v_p[n] for n, p in model.successors(s, o)) for o in range(n_o)])
-        cont_a = np.array([model.discount * sum(p * v_a[n] for n, p in model.successors(s, o))
-                           for o in range(n_o)])
+        cont_p = np.array(
+            [
+                model.principal_reward[s, o]
+                + model.discount * sum(p * v_p[n] for n, p in model.successors(s, o))
+                for o in range(n_o)
+            ]
+        )
+        cont_a = np.array(
+            [
+                model.discount * sum(p * v_a[n] for n, p in model.successors(s, o))
+                for o in range(n_o)
+            ]
+        )
         probs = model.outcome_probs[s]
         q_bar = model.agent_reward[s] + probs @ cont_a
         best, best_value, best_agent = -1, -np.inf, 0.0
@@ -74,27 +83,36 @@ def main() -> None:
     agree = float(np.max(np.abs(slow_vp - fast.principal_values)))
     print(f"depth-10 tree ({tree.n_states} states), float backward induction")
     print(f"  vectorised (closed form + batched HiGHS) : {fast_time * 1e3:10.2f} ms")
-    print(f"  state by state, cvxpy LP per (s, a)      : {slow_time * 1e3:10.2f} ms "
-          f"({2 * tree.n_states} LPs)")
-    print(f"  speed-up                                 : {slow_time / fast_time:10.0f}x "
-          f"(target >= 100x); max |V^p difference| = {agree:.1e}")
-    lp_time, _ = timed(lambda: solve_backward_induction(tree, contract_method="lp"),
-                       args.repeats)
-    print(f"  vectorised, batched HiGHS LP only        : {lp_time * 1e3:10.2f} ms "
-          f"({slow_time / lp_time:.0f}x the cvxpy loop)")
+    print(
+        f"  state by state, cvxpy LP per (s, a)      : {slow_time * 1e3:10.2f} ms "
+        f"({2 * tree.n_states} LPs)"
+    )
+    print(
+        f"  speed-up                                 : {slow_time / fast_time:10.0f}x "
+        f"(target >= 100x); max |V^p difference| = {agree:.1e}"
+    )
+    lp_time, _ = timed(lambda: solve_backward_induction(tree, contract_method="lp"), args.repeats)
+    print(
+        f"  vectorised, batched HiGHS LP only        : {lp_time * 1e3:10.2f} ms "
+        f"({slow_time / lp_time:.0f}x the cvxpy loop)"
+    )
 
     exact_time, exact = timed(lambda: solve_backward_induction(tree, exact=True), 1)
-    print(f"depth-10 tree, exact rational backward induction: {exact_time:.2f} s "
-          f"(V^p(s0) - float = {float(exact.principal_values[0]) - fast.principal_values[0]:.1e})")
+    print(
+        f"depth-10 tree, exact rational backward induction: {exact_time:.2f} s "
+        f"(V^p(s0) - float = {float(exact.principal_values[0]) - fast.principal_values[0]:.1e})"
+    )
 
     if not args.skip_depth20:
         start = time.perf_counter()
         big = paper_tree(20, 0)
         generate_time = time.perf_counter() - start
         solve_time, solution = timed(lambda: solve_backward_induction(big), 1)
-        print(f"depth-20 tree ({big.n_states} states): generated in {generate_time:.2f} s, "
-              f"solved in {solve_time:.2f} s; V^p(s0) = {solution.principal_values[0]:.6f}, "
-              f"costly action in {np.mean(solution.recommended == 1):.1%} of states")
+        print(
+            f"depth-20 tree ({big.n_states} states): generated in {generate_time:.2f} s, "
+            f"solved in {solve_time:.2f} s; V^p(s0) = {solution.principal_values[0]:.6f}, "
+            f"costly action in {np.mean(solution.recommended == 1):.1%} of states"
+        )
 
 
 if __name__ == "__main__":

@@ -65,8 +65,9 @@ class StraightforwardTrainer:
         self.agent = OneHotQNetwork(n_s, n_a, config.hidden_sizes)
         self.principal_target = copy.deepcopy(self.principal)
         self.agent_target = copy.deepcopy(self.agent)
-        self.opt_principal = torch.optim.Adam(self.principal.parameters(),
-                                              lr=config.learning_rate_start)
+        self.opt_principal = torch.optim.Adam(
+            self.principal.parameters(), lr=config.learning_rate_start
+        )
         self.opt_agent = torch.optim.Adam(self.agent.parameters(), lr=config.learning_rate_start)
         self.env = VectorEnv(model, config.interactions_per_iteration)
         self.buffer = ReplayBuffer(config.buffer_size)
@@ -78,8 +79,9 @@ class StraightforwardTrainer:
             return net(torch.tensor([state]))[0].double().numpy()
 
     def _contract(self, q_bar: np.ndarray, state: int, action: int) -> Any:
-        return minimal_contracts(q_bar, self.model.outcome_probs[state], action,
-                                 margin=self.config.nudge)
+        return minimal_contracts(
+            q_bar, self.model.outcome_probs[state], action, margin=self.config.nudge
+        )
 
     def interact(self, t: int) -> None:
         probs = self.model.outcome_probs
@@ -93,14 +95,18 @@ class StraightforwardTrainer:
             random_pick = feasible[int(np.argmax(self.rng.random(len(q))[feasible]))]
             if explore_draw < self.config.epsilon(t):
                 rec = random_pick
-            act = int(best_response(q_bar[None], probs[state][None],
-                                    solutions[rec].contracts[None], np.array([rec]))[0])
+            act = int(
+                best_response(
+                    q_bar[None], probs[state][None], solutions[rec].contracts[None], np.array([rec])
+                )[0]
+            )
             recs.append(rec)
             acts.append(act)
         states = self.env.states.copy()
         step = self.env.step(np.array(acts), self.rng)
-        self.buffer.add(states, np.array(recs), np.array(acts), step.outcomes,
-                        step.next_states, step.done)
+        self.buffer.add(
+            states, np.array(recs), np.array(acts), step.outcomes, step.next_states, step.done
+        )
 
     def losses(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         model, n = self.model, len(batch.states)
@@ -119,8 +125,9 @@ class StraightforwardTrainer:
             s, s2, o = int(batch.states[i]), int(batch.next_states[i]), int(batch.outcomes[i])
             paid = self._contract(q_bar_np[i], s, int(batch.recommended[i])).contracts[o]
             cont = 0.0 if batch.done[i] else self.gamma
-            target_solutions = [self._contract(q_bar_target[i], s2, a)
-                                for a in range(model.n_actions)]
+            target_solutions = [
+                self._contract(q_bar_target[i], s2, a) for a in range(model.n_actions)
+            ]
             feasible = [a for a, sol in enumerate(target_solutions) if sol.implementable]
             best_target = max(q_target[i][a] for a in feasible)
             a2 = max(feasible, key=lambda a: q_next[i][a])
@@ -158,9 +165,12 @@ def check_same_algorithm(model: PrincipalAgentMDP, config: DeepConfig) -> float:
     fast = DeepTrainer(model, config, seed=1)
     fast.train(stop_at=40)
     slow = StraightforwardTrainer(model, config, seed=1)
-    for mine, theirs in ((fast.principal, slow.principal), (fast.agent, slow.agent),
-                         (fast.principal_target, slow.principal_target),
-                         (fast.agent_target, slow.agent_target)):
+    for mine, theirs in (
+        (fast.principal, slow.principal),
+        (fast.agent, slow.agent),
+        (fast.principal_target, slow.principal_target),
+        (fast.agent_target, slow.agent_target),
+    ):
         assert isinstance(mine, QNetwork)
         with torch.no_grad():
             theirs.first.weight.copy_(mine.embedding.t())
@@ -172,8 +182,9 @@ def check_same_algorithm(model: PrincipalAgentMDP, config: DeepConfig) -> float:
     fast.buffer.sample = lambda *_: batch  # type: ignore[method-assign]
     fast._gradient_step(40)
     assert fast._losses is not None
-    return max(abs(float(a) - float(b.detach())) for a, b in zip(fast._losses, slow_losses,
-                                                              strict=True))
+    return max(
+        abs(float(a) - float(b.detach())) for a, b in zip(fast._losses, slow_losses, strict=True)
+    )
 
 
 def _window(step: Any, iterations: int) -> tuple[float, float]:
@@ -187,20 +198,31 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--depth", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--window", type=int, default=300,
-                        help="iterations timed for each implementation (from a fresh start)")
+    parser.add_argument(
+        "--window",
+        type=int,
+        default=300,
+        help="iterations timed for each implementation (from a fresh start)",
+    )
     parser.add_argument("--skip-full", action="store_true", help="skip the full trial")
-    parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1),
-                        help="torch CPU threads for both implementations (default: 2 where the "
-                             "machine has two cores; results are the same for 1 and 2)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="torch CPU threads for both implementations (default: 2 where the "
+        "machine has two cores; results are the same for 1 and 2)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the numbers here")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     model = paper_tree(args.depth, args.seed)
     config = DeepConfig()
     out: dict[str, Any] = {
-        "depth": args.depth, "tree_seed": args.seed, "threads": args.threads,
-        "torch": torch.__version__, "python": platform.python_version(),
+        "depth": args.depth,
+        "tree_seed": args.seed,
+        "threads": args.threads,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
     }
     difference = check_same_algorithm(model, config)
@@ -218,16 +240,23 @@ def main(argv: list[str] | None = None) -> int:
     slow_wall, slow_cpu = _window(slow.train_step, args.window)
     fast_rate, slow_rate = args.window / fast_wall, args.window / slow_wall
     print(f"window of {args.window} iterations (load average {load:.2f}):")
-    print(f"  straightforward: {slow_rate:8.1f} it/s  (CPU {slow_cpu / args.window * 1e3:.2f} "
-          "ms/it)")
-    print(f"  library trainer: {fast_rate:8.1f} it/s  (CPU {fast_cpu / args.window * 1e3:.2f} "
-          "ms/it)")
+    print(
+        f"  straightforward: {slow_rate:8.1f} it/s  (CPU {slow_cpu / args.window * 1e3:.2f} ms/it)"
+    )
+    print(
+        f"  library trainer: {fast_rate:8.1f} it/s  (CPU {fast_cpu / args.window * 1e3:.2f} ms/it)"
+    )
     print(f"  speed-up: {fast_rate / slow_rate:.1f}× wall, {slow_cpu / fast_cpu:.1f}× CPU")
-    out["window"] = {"iterations": args.window, "load_average": load,
-                     "straightforward_it_per_s": slow_rate, "library_it_per_s": fast_rate,
-                     "straightforward_cpu_ms_per_it": slow_cpu / args.window * 1e3,
-                     "library_cpu_ms_per_it": fast_cpu / args.window * 1e3,
-                     "speedup_wall": fast_rate / slow_rate, "speedup_cpu": slow_cpu / fast_cpu}
+    out["window"] = {
+        "iterations": args.window,
+        "load_average": load,
+        "straightforward_it_per_s": slow_rate,
+        "library_it_per_s": fast_rate,
+        "straightforward_cpu_ms_per_it": slow_cpu / args.window * 1e3,
+        "library_cpu_ms_per_it": fast_cpu / args.window * 1e3,
+        "speedup_wall": fast_rate / slow_rate,
+        "speedup_cpu": slow_cpu / fast_cpu,
+    }
     if not args.skip_full:
         load = os.getloadavg()[0]
         trainer = DeepTrainer(model, config, seed=0)
@@ -235,15 +264,21 @@ def main(argv: list[str] | None = None) -> int:
         result = trainer.train()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         final = result.final
-        print(f"full trial, {config.iterations} iterations (load average at start {load:.2f}, "
-              f"at end {os.getloadavg()[0]:.2f}): {wall:.1f} s wall, {cpu:.1f} s CPU, "
-              f"{config.iterations / wall:.0f} it/s; principal {final.principal_ratio:.4f} × "
-              f"SPE, accuracy {final.accuracy:.4f}")
-        out["full_trial"] = {"iterations": config.iterations, "wall_seconds": wall,
-                             "cpu_seconds": cpu, "it_per_s": config.iterations / wall,
-                             "load_average_start": load,
-                             "load_average_end": os.getloadavg()[0],
-                             "final": final.to_dict()}
+        print(
+            f"full trial, {config.iterations} iterations (load average at start {load:.2f}, "
+            f"at end {os.getloadavg()[0]:.2f}): {wall:.1f} s wall, {cpu:.1f} s CPU, "
+            f"{config.iterations / wall:.0f} it/s; principal {final.principal_ratio:.4f} × "
+            f"SPE, accuracy {final.accuracy:.4f}"
+        )
+        out["full_trial"] = {
+            "iterations": config.iterations,
+            "wall_seconds": wall,
+            "cpu_seconds": cpu,
+            "it_per_s": config.iterations / wall,
+            "load_average_start": load,
+            "load_average_end": os.getloadavg()[0],
+            "final": final.to_dict(),
+        }
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=1) + "\n")

@@ -48,19 +48,32 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         instance, solution = Path(tmp) / "tree.json", Path(tmp) / "solution.json"
         save_instance(tree, instance)
-        dump_json(solution_to_dict(tree, spe.recommended, spe.contracts,
-                                   principal_values=spe.principal_values,
-                                   agent_values=spe.agent_values), solution)
+        dump_json(
+            solution_to_dict(
+                tree,
+                spe.recommended,
+                spe.contracts,
+                principal_values=spe.principal_values,
+                agent_values=spe.agent_values,
+            ),
+            solution,
+        )
         report = verify_files(instance, solution)  # warm-up (imports) and correctness
         assert report.ok, report.summary()
         full = best_of(args.repeats, lambda: verify_files(instance, solution))
         bare = best_of(args.repeats, lambda: verify_files(instance, solution, reference=False))
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "pamdp.cli", "verify", str(instance),
-                               str(solution)], capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "pamdp.cli", "verify", str(instance), str(solution)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         process = time.perf_counter() - start
-    print(f"paper tree depth {args.depth}: {tree.n_states} states, solution verified "
-          f"{'OK' if report.ok else 'NOT OK'} (best of {args.repeats})")
+    print(
+        f"paper tree depth {args.depth}: {tree.n_states} states, solution verified "
+        f"{'OK' if report.ok else 'NOT OK'} (best of {args.repeats})"
+    )
     print(f"  verify (load + exact check + exact reference SPE) : {full:.3f} s")
     print(f"  verify without the reference SPE                  : {bare:.3f} s")
     print(f"  `pamdp verify` as a new process (exit {done.returncode})         : {process:.3f} s")

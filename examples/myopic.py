@@ -27,8 +27,9 @@ import textbook_solver as textbook
 
 
 def solve(doc: dict[str, Any]) -> dict[str, Any]:
-    return textbook.solve(doc, agent_continuation="none", principal_continuation=False,
-                          write_values=False)
+    return textbook.solve(
+        doc, agent_continuation="none", principal_continuation=False, write_values=False
+    )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import textbook_solver as textbook
 
 
-def observed_action_price(q_bar: list[Fraction], probs: list[list[Fraction]], action: int
-                          ) -> tuple[list[Fraction], Fraction]:
+def observed_action_price(
+    q_bar: list[Fraction], probs: list[list[Fraction]], action: int
+) -> tuple[list[Fraction], Fraction]:
     """Pay ``max Q̄ − Q̄(a)`` on the outcome ``a`` makes most likely (the bug)."""
     price = max(q_bar) - q_bar[action]
     likely = max(range(len(probs[action])), key=lambda o: (probs[action][o], -o))
@@ -39,8 +40,12 @@ def observed_action_price(q_bar: list[Fraction], probs: list[list[Fraction]], ac
 
 
 def solve(doc: dict[str, Any]) -> dict[str, Any]:
-    return textbook.solve(doc, contract_rule=observed_action_price,
-                          agent_continuation="no_contract", write_values=False)
+    return textbook.solve(
+        doc,
+        contract_rule=observed_action_price,
+        agent_continuation="no_contract",
+        write_values=False,
+    )
 
 
 if __name__ == "__main__":

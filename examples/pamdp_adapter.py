@@ -30,9 +30,13 @@ def solve(doc: dict[str, Any]) -> dict[str, Any]:
         solution = solve_backward_induction(model)
     else:
         solution = meta_algorithm(model).solution
-    return solution_to_dict(model, solution.recommended, solution.contracts,
-                            principal_values=solution.principal_values,
-                            agent_values=solution.agent_values)
+    return solution_to_dict(
+        model,
+        solution.recommended,
+        solution.contracts,
+        principal_values=solution.principal_values,
+        agent_values=solution.agent_values,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

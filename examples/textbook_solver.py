@@ -40,8 +40,9 @@ ZERO = Fraction(0)
 
 #: A contract rule: (Q̄(s, ·), 𝒪(s, ·, ·), action) -> (contract, what the solver believes the
 #: expected payment is), or None when the solver thinks the action cannot be implemented.
-ContractRule = Callable[[list[Fraction], list[list[Fraction]], int],
-                        "tuple[list[Fraction], Fraction] | None"]
+ContractRule = Callable[
+    [list[Fraction], list[list[Fraction]], int], "tuple[list[Fraction], Fraction] | None"
+]
 
 
 #: (Q̄(s, ·), 𝒪(s, ·, ·), W^p(s, ·)) -> the action the agent is believed to take when unpaid.
@@ -76,15 +77,20 @@ class Instance:
         self.gamma = number(doc["discount"])
         n_a = len(self.actions)
         if "outcome_probs" in doc:
-            self.probs = [[[number(p) for p in row] for row in state]
-                          for state in doc["outcome_probs"]]
+            self.probs = [
+                [[number(p) for p in row] for row in state] for state in doc["outcome_probs"]
+            ]
         else:  # observed action: the outcome is the action
-            self.probs = [[[Fraction(int(o == a)) for o in range(n_a)] for a in range(n_a)]
-                          for _ in self.states]
+            self.probs = [
+                [[Fraction(int(o == a)) for o in range(n_a)] for a in range(n_a)]
+                for _ in self.states
+            ]
         self.agent_reward = [[number(r) for r in row] for row in doc["agent_reward"]]
         self.principal_reward = [[number(r) for r in row] for row in doc["principal_reward"]]
-        self.transitions = [[[(int(t), number(p)) for t, p in entries] for entries in row]
-                            for row in doc["transitions"]]
+        self.transitions = [
+            [[(int(t), number(p)) for t, p in entries] for entries in row]
+            for row in doc["transitions"]
+        ]
 
     def order(self) -> list[int]:
         """States with every successor before its predecessors; ValueError on a cycle."""
@@ -103,8 +109,10 @@ class Instance:
                     mark[state] = 2
                     done.append(state)
                 elif mark[child] == 1:
-                    raise ValueError(f"the instance has a cycle through state "
-                                     f"{self.states[child]!r}: this solver is episodic only")
+                    raise ValueError(
+                        f"the instance has a cycle through state "
+                        f"{self.states[child]!r}: this solver is episodic only"
+                    )
                 elif mark[child] == 0:
                     mark[child] = 1
                     stack.append((child, iter(self.children(child))))
@@ -130,8 +138,9 @@ def solve_square(matrix: list[list[Fraction]], rhs: list[Fraction]) -> list[Frac
     return [rows[i][n] / rows[i][i] for i in range(n)]
 
 
-def minimal_contract(q_bar: list[Fraction], probs: list[list[Fraction]], action: int,
-                     margin: Fraction = ZERO) -> tuple[list[Fraction], Fraction] | None:
+def minimal_contract(
+    q_bar: list[Fraction], probs: list[list[Fraction]], action: int, margin: Fraction = ZERO
+) -> tuple[list[Fraction], Fraction] | None:
     """The cheapest ``b ≥ 0`` making ``action`` a best response (PAPER.md §1), or None.
 
     Every incentive constraint ``Σ_o (𝒪(a^p)(o) − 𝒪(x)(o)) b(o) ≥ Q̄(x) − Q̄(a^p) + margin`` and
@@ -143,8 +152,12 @@ def minimal_contract(q_bar: list[Fraction], probs: list[list[Fraction]], action:
     rows: list[tuple[list[Fraction], Fraction]] = []
     for x in range(len(q_bar)):
         if x != action:
-            rows.append(([probs[action][o] - probs[x][o] for o in range(n_o)],
-                         q_bar[x] - q_bar[action] + margin))
+            rows.append(
+                (
+                    [probs[action][o] - probs[x][o] for o in range(n_o)],
+                    q_bar[x] - q_bar[action] + margin,
+                )
+            )
     for o in range(n_o):
         rows.append(([Fraction(int(o == k)) for k in range(n_o)], ZERO))
     best: tuple[list[Fraction], Fraction] | None = None
@@ -159,10 +172,15 @@ def minimal_contract(q_bar: list[Fraction], probs: list[list[Fraction]], action:
     return best
 
 
-def solve(doc: dict[str, Any], *, contract_rule: ContractRule = minimal_contract,
-          agent_continuation: str = "equilibrium", principal_continuation: bool = True,
-          unpaid_action: UnpaidRule | None = None,
-          write_values: bool = True) -> dict[str, Any]:
+def solve(
+    doc: dict[str, Any],
+    *,
+    contract_rule: ContractRule = minimal_contract,
+    agent_continuation: str = "equilibrium",
+    principal_continuation: bool = True,
+    unpaid_action: UnpaidRule | None = None,
+    write_values: bool = True,
+) -> dict[str, Any]:
     """Solve an instance document by backward induction; return the solution document.
 
     Parameters
@@ -189,13 +207,16 @@ def solve(doc: dict[str, Any], *, contract_rule: ContractRule = minimal_contract
         return inst.gamma * sum((p * values[t] for t, p in inst.transitions[s][o]), ZERO)
 
     for s in inst.order():
-        w_p = [inst.principal_reward[s][o] + (expect(v_p, s, o) if principal_continuation
-                                              else ZERO) for o in range(n_o)]
-        w_a = [expect(v_a, s, o) if agent_continuation != "none" else ZERO
-               for o in range(n_o)]
+        w_p = [
+            inst.principal_reward[s][o] + (expect(v_p, s, o) if principal_continuation else ZERO)
+            for o in range(n_o)
+        ]
+        w_a = [expect(v_a, s, o) if agent_continuation != "none" else ZERO for o in range(n_o)]
         probs = inst.probs[s]
-        q_bar = [inst.agent_reward[s][a] + sum((probs[a][o] * w_a[o] for o in range(n_o)), ZERO)
-                 for a in range(n_a)]
+        q_bar = [
+            inst.agent_reward[s][a] + sum((probs[a][o] * w_a[o] for o in range(n_o)), ZERO)
+            for a in range(n_a)
+        ]
         best: tuple[Fraction, int, list[Fraction], Fraction] | None = None
         unpaid = None if unpaid_action is None else unpaid_action(q_bar, probs, w_p)
         for a in range(n_a):
@@ -215,23 +236,29 @@ def solve(doc: dict[str, Any], *, contract_rule: ContractRule = minimal_contract
         v_a[s] = max(q_bar) if agent_continuation == "no_contract" else q_bar[a] + paid
     policy = []
     for s in range(n_s):
-        entry: dict[str, Any] = {"state": inst.states[s],
-                                 "recommended_action": inst.actions[rec[s]],
-                                 "contract": [text(x) for x in contracts[s]]}
+        entry: dict[str, Any] = {
+            "state": inst.states[s],
+            "recommended_action": inst.actions[rec[s]],
+            "contract": [text(x) for x in contracts[s]],
+        }
         if write_values:
             entry["principal_value"] = text(v_p[s])
             entry["agent_value"] = text(v_a[s])
         policy.append(entry)
-    solution: dict[str, Any] = {"format": "pamdp/solution@1", "instance": inst.name,
-                                "policy": policy}
+    solution: dict[str, Any] = {
+        "format": "pamdp/solution@1",
+        "instance": inst.name,
+        "policy": policy,
+    }
     if write_values:
         solution["principal_value"] = text(v_p[inst.initial])
         solution["agent_value"] = text(v_a[inst.initial])
     return solution
 
 
-def main(argv: list[str] | None = None,
-         solver: Callable[[dict[str, Any]], dict[str, Any]] = solve) -> int:
+def main(
+    argv: list[str] | None = None, solver: Callable[[dict[str, Any]], dict[str, Any]] = solve
+) -> int:
     """``PROGRAM INSTANCE.json SOLUTION.json``: read, solve, write; exit 0 on success."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:

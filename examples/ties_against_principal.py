@@ -31,24 +31,26 @@ import textbook_solver as textbook
 EPSILON = Fraction(1, 10**6)
 
 
-def strict_contract(q_bar: list[Fraction], probs: list[list[Fraction]], action: int
-                    ) -> tuple[list[Fraction], Fraction] | None:
+def strict_contract(
+    q_bar: list[Fraction], probs: list[list[Fraction]], action: int
+) -> tuple[list[Fraction], Fraction] | None:
     """The cheapest contract under which the agent prefers ``action`` by at least ε."""
     return textbook.minimal_contract(q_bar, probs, action, margin=EPSILON)
 
 
-def least_favourite(q_bar: list[Fraction], probs: list[list[Fraction]],
-                    w_p: list[Fraction]) -> int:
+def least_favourite(q_bar: list[Fraction], probs: list[list[Fraction]], w_p: list[Fraction]) -> int:
     """Unpaid, the agent is believed to take, among its best actions, the principal's worst."""
     best = max(q_bar)
     tied = [a for a in range(len(q_bar)) if q_bar[a] == best]
-    return min(tied, key=lambda a: sum((p * w for p, w in zip(probs[a], w_p, strict=True)),
-                                       Fraction(0)))
+    return min(
+        tied, key=lambda a: sum((p * w for p, w in zip(probs[a], w_p, strict=True)), Fraction(0))
+    )
 
 
 def solve(doc: dict[str, Any]) -> dict[str, Any]:
-    return textbook.solve(doc, contract_rule=strict_contract, unpaid_action=least_favourite,
-                          write_values=False)
+    return textbook.solve(
+        doc, contract_rule=strict_contract, unpaid_action=least_favourite, write_values=False
+    )
 
 
 if __name__ == "__main__":

@@ -31,5 +31,6 @@ def _register() -> None:
 
         st.register_type_strategy(PrincipalAgentMDP, st.deferred(_instances))  # type: ignore[arg-type]
     except Exception as error:  # pragma: no cover - depends on a broken installation
-        warnings.warn(f"pamdp could not register its Hypothesis strategies: {error!r}",
-                      stacklevel=2)
+        warnings.warn(
+            f"pamdp could not register its Hypothesis strategies: {error!r}", stacklevel=2
+        )

@@ -73,8 +73,7 @@ __all__ = [
 ]
 
 FailureKind = Literal["wrong", "crash", "timeout", "invalid_json", "invalid_solution"]
-FAILURE_KINDS: tuple[str, ...] = ("wrong", "crash", "timeout", "invalid_json",
-                                  "invalid_solution")
+FAILURE_KINDS: tuple[str, ...] = ("wrong", "crash", "timeout", "invalid_json", "invalid_solution")
 DEFAULT_TIMEOUT = 10.0
 
 
@@ -112,8 +111,9 @@ class CommandSolver:
 
     def __init__(self, command: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         if "{instance}" not in command:
-            raise ValueError(f"command: must contain the placeholder {{instance}} (value: "
-                             f"{command!r})")
+            raise ValueError(
+                f"command: must contain the placeholder {{instance}} (value: {command!r})"
+            )
         if timeout <= 0:
             raise ValueError(f"timeout: must be positive (value: {timeout!r})")
         self.command = command
@@ -128,10 +128,16 @@ class CommandSolver:
             solution_path = Path(tmp) / "solution.json"
             instance_path.write_text(json.dumps(instance) + "\n", encoding="utf-8")
             to_stdout = "{solution}" not in self.command
-            command = self.command.replace("{instance}", shlex.quote(str(instance_path))) \
-                .replace("{solution}", shlex.quote(str(solution_path)))
-            process = subprocess.Popen(command, shell=True, stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE, start_new_session=True)
+            command = self.command.replace("{instance}", shlex.quote(str(instance_path))).replace(
+                "{solution}", shlex.quote(str(solution_path))
+            )
+            process = subprocess.Popen(
+                command,
+                shell=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
             try:
                 out, err = process.communicate(timeout=self.timeout)
             except subprocess.TimeoutExpired:
@@ -140,13 +146,16 @@ class CommandSolver:
                 raise SolverTimeout(f"no answer within {self.timeout:g} s (killed)") from None
             if process.returncode != 0:
                 tail = err.decode("utf-8", "replace").strip().splitlines()[-8:]
-                raise SolverCrash(f"exit status {process.returncode}"
-                                  + (": " + "\n".join(tail) if tail else ""))
+                raise SolverCrash(
+                    f"exit status {process.returncode}" + (": " + "\n".join(tail) if tail else "")
+                )
             if to_stdout:
                 return out.decode("utf-8", "replace")
             if not solution_path.exists():
-                raise SolverCrash(f"exit status 0 but no solution file was written "
-                                  f"({{solution}} = {solution_path})")
+                raise SolverCrash(
+                    f"exit status 0 but no solution file was written "
+                    f"({{solution}} = {solution_path})"
+                )
             return solution_path.read_text(encoding="utf-8", errors="replace")
 
 
@@ -182,8 +191,7 @@ class FunctionSolver:
         name = getattr(self.fn, "__qualname__", repr(self.fn))
         return f"FunctionSolver({getattr(self.fn, '__module__', '?')}.{name})"
 
-    def __call__(self, instance: dict[str, Any], model: PrincipalAgentMDP | None = None
-                 ) -> Any:
+    def __call__(self, instance: dict[str, Any], model: PrincipalAgentMDP | None = None) -> Any:
         argument: Any = instance
         if self.input == "model":
             from theory.format import instance_from_dict
@@ -197,8 +205,12 @@ class FunctionSolver:
         if model is None or isinstance(result, dict | str | bytes):
             return result
         if hasattr(result, "recommended") and hasattr(result, "contracts"):
-            return solution_to_dict(model, result.recommended, result.contracts,
-                                    exact=bool(getattr(result, "exact", False)))
+            return solution_to_dict(
+                model,
+                result.recommended,
+                result.contracts,
+                exact=bool(getattr(result, "exact", False)),
+            )
         return result
 
 
@@ -233,21 +245,22 @@ class Attempt:
         return self.kind not in ("ok", UNCHECKED)
 
 
-def attempt(solver: Solver, model: PrincipalAgentMDP, *,
-            tolerance: Any = DEFAULT_TOLERANCE) -> Attempt:
+def attempt(
+    solver: Solver, model: PrincipalAgentMDP, *, tolerance: Any = DEFAULT_TOLERANCE
+) -> Attempt:
     """Run ``solver`` on ``model`` and verify its answer exactly (module docstring)."""
     document = instance_to_dict(model)
     start = time.perf_counter()
     try:
-        raw = solver(document, model) if isinstance(solver, FunctionSolver) \
-            else solver(document)
+        raw = solver(document, model) if isinstance(solver, FunctionSolver) else solver(document)
     except SolverTimeout as error:
         return Attempt("timeout", str(error), seconds=time.perf_counter() - start)
     except SolverCrash as error:
         return Attempt("crash", str(error), seconds=time.perf_counter() - start)
     except Exception as error:  # a plain callable that raised
-        return Attempt("crash", f"{type(error).__name__}: {error}",
-                       seconds=time.perf_counter() - start)
+        return Attempt(
+            "crash", f"{type(error).__name__}: {error}", seconds=time.perf_counter() - start
+        )
     seconds = time.perf_counter() - start
     data: Any = raw
     if isinstance(raw, bytes):
@@ -260,8 +273,12 @@ def attempt(solver: Solver, model: PrincipalAgentMDP, *,
         except json.JSONDecodeError as error:
             return Attempt("invalid_json", f"not valid JSON: {error}", raw, seconds=seconds)
     if not isinstance(data, dict):
-        return Attempt("invalid_solution", f"<document>: a solution must be a JSON object "
-                       f"(value: {_clip(data)})", raw, seconds=seconds)
+        return Attempt(
+            "invalid_solution",
+            f"<document>: a solution must be a JSON object (value: {_clip(data)})",
+            raw,
+            seconds=seconds,
+        )
     try:
         parsed = parse_solution(data, model)
         report = verify_solution(model, parsed, tolerance=tolerance, reference=False)
@@ -271,8 +288,14 @@ def attempt(solver: Solver, model: PrincipalAgentMDP, *,
         return Attempt("ok", "", raw, data, report, seconds)
     first = report.violations[0]
     more = len(report.violations) - 1
-    return Attempt("wrong", first.message + (f" (and {more} more violation(s))" if more else ""),
-                   raw, data, report, seconds)
+    return Attempt(
+        "wrong",
+        first.message + (f" (and {more} more violation(s))" if more else ""),
+        raw,
+        data,
+        report,
+        seconds,
+    )
 
 
 def _clip(value: Any, limit: int = 200) -> str:
@@ -301,9 +324,11 @@ def _judged(result: Attempt, model: PrincipalAgentMDP) -> Attempt:
         return result
     from dataclasses import replace
 
-    return replace(result, kind=UNCHECKED,
-                   message="not an SPE, but pamdp finds no SPE of this instance either "
-                   f"({method})")
+    return replace(
+        result,
+        kind=UNCHECKED,
+        message=f"not an SPE, but pamdp finds no SPE of this instance either ({method})",
+    )
 
 
 # -------------------------------------------------------------------------- results
@@ -319,21 +344,34 @@ def reference_solution(model: PrincipalAgentMDP) -> tuple[dict[str, Any], str]:
 
     if model.is_episodic:
         spe = solve_backward_induction(model, exact=True)
-        document = solution_to_dict(model, spe.recommended, spe.contracts,
-                                    principal_values=spe.principal_values,
-                                    agent_values=spe.agent_values, exact=True)
+        document = solution_to_dict(
+            model,
+            spe.recommended,
+            spe.contracts,
+            principal_values=spe.principal_values,
+            agent_values=spe.agent_values,
+            exact=True,
+        )
         method = "pamdp exact backward induction"
     else:
         result = meta_algorithm(model)
         spe = result.solution
-        document = solution_to_dict(model, spe.recommended, spe.contracts,
-                                    principal_values=spe.principal_values,
-                                    agent_values=spe.agent_values)
-        method = (f"pamdp meta-algorithm ({result.iterations} iterations"
-                  + ("" if result.converged else ", NOT converged") + ")")
+        document = solution_to_dict(
+            model,
+            spe.recommended,
+            spe.contracts,
+            principal_values=spe.principal_values,
+            agent_values=spe.agent_values,
+        )
+        method = (
+            f"pamdp meta-algorithm ({result.iterations} iterations"
+            + ("" if result.converged else ", NOT converged")
+            + ")"
+        )
     report = verify_solution(model, document, reference=False)
-    method += ", verified: " + ("an SPE" if report.ok else
-                                f"NOT an SPE ({len(report.violations)} violation(s))")
+    method += ", verified: " + (
+        "an SPE" if report.ok else f"NOT an SPE ({len(report.violations)} violation(s))"
+    )
     return document, method
 
 
@@ -374,12 +412,18 @@ class FuzzFailure:
         wrong = self.attempt.solution
         report = self.attempt.report
         right = self.right_solution["policy"]
-        lines = [f"  {'state':<8}| {'wrong: action':<13} {'contract':<22} {'true V^p':>10} "
-                 f"| {'right: action':<13} {'contract':<22} {'V^p':>10}"]
+        lines = [
+            f"  {'state':<8}| {'wrong: action':<13} {'contract':<22} {'true V^p':>10} "
+            f"| {'right: action':<13} {'contract':<22} {'V^p':>10}"
+        ]
         for s in range(model.n_states):
             w_action, w_contract, w_value = "—", "—", "—"
-            if wrong is not None and isinstance(wrong.get("policy"), list) \
-                    and s < len(wrong["policy"]) and isinstance(wrong["policy"][s], dict):
+            if (
+                wrong is not None
+                and isinstance(wrong.get("policy"), list)
+                and s < len(wrong["policy"])
+                and isinstance(wrong["policy"][s], dict)
+            ):
                 entry = wrong["policy"][s]
                 w_action = str(entry.get("recommended_action", "—"))
                 w_contract = _contract_cell(entry.get("contract"))
@@ -390,15 +434,18 @@ class FuzzFailure:
                 f"  {model.states[s]:<8}| {w_action:<13} {w_contract:<22} {w_value:>10} "
                 f"| {r_entry['recommended_action']:<13} "
                 f"{_contract_cell(r_entry['contract']):<22} "
-                f"{_cell(to_fraction(r_entry.get('principal_value', 0))):>10}")
+                f"{_cell(to_fraction(r_entry.get('principal_value', 0))):>10}"
+            )
         return "\n".join(lines)
 
     def summary(self) -> str:
         n_s, n_a, n_o = self.size
-        lines = [f"FAILURE ({self.kind}) on a minimal instance with {n_s} state(s), {n_a} "
-                 f"action(s), {n_o} outcome(s), γ = {_cell(to_fraction(self.model.discount))}"
-                 + ("" if self.shrink_complete else " (shrinking stopped by its budget)"),
-                 f"  {self.message}"]
+        lines = [
+            f"FAILURE ({self.kind}) on a minimal instance with {n_s} state(s), {n_a} "
+            f"action(s), {n_o} outcome(s), γ = {_cell(to_fraction(self.model.discount))}"
+            + ("" if self.shrink_complete else " (shrinking stopped by its budget)"),
+            f"  {self.message}",
+        ]
         report = self.attempt.report
         if report is not None and len(report.violations) > 1:
             for v in report.violations[1:8]:
@@ -411,9 +458,11 @@ class FuzzFailure:
         lines.append(json.dumps(self.instance))
         if self.directory is not None:
             lines.append("")
-            lines.append(f"saved to {self.directory}/ (instance.json, wrong_solution.json, "
-                         "right_solution.json, report.txt); re-check with: pamdp verify "
-                         f"{self.directory}/instance.json {self.directory}/wrong_solution.json")
+            lines.append(
+                f"saved to {self.directory}/ (instance.json, wrong_solution.json, "
+                "right_solution.json, report.txt); re-check with: pamdp verify "
+                f"{self.directory}/instance.json {self.directory}/wrong_solution.json"
+            )
         return "\n".join(lines)
 
     def save(self, directory: str | Path) -> FuzzFailure:
@@ -423,15 +472,18 @@ class FuzzFailure:
 
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
-        (path / "instance.json").write_text(json.dumps(self.instance, indent=1) + "\n",
-                                            encoding="utf-8")
+        (path / "instance.json").write_text(
+            json.dumps(self.instance, indent=1) + "\n", encoding="utf-8"
+        )
         (path / "right_solution.json").write_text(
-            json.dumps(self.right_solution, indent=1) + "\n", encoding="utf-8")
+            json.dumps(self.right_solution, indent=1) + "\n", encoding="utf-8"
+        )
         wrong = self.attempt.solution
         raw = self.attempt.raw_output
         if wrong is not None:
             (path / "wrong_solution.json").write_text(
-                json.dumps(wrong, indent=1, default=_json_default) + "\n", encoding="utf-8")
+                json.dumps(wrong, indent=1, default=_json_default) + "\n", encoding="utf-8"
+            )
         elif raw is not None:
             (path / "wrong_output.txt").write_text(str(raw), encoding="utf-8")
         saved = replace(self, directory=path)
@@ -503,18 +555,28 @@ class FuzzReport:
         return self.failure is None
 
     def summary(self) -> str:
-        head = (f"pamdp fuzz: {self.solver}: family {self.family}, seed {self.seed}, "
-                f"{self.examples} instance(s) solved in {self.seconds:.1f} s, tolerance "
-                f"{_cell(self.tolerance)}")
+        head = (
+            f"pamdp fuzz: {self.solver}: family {self.family}, seed {self.seed}, "
+            f"{self.examples} instance(s) solved in {self.seconds:.1f} s, tolerance "
+            f"{_cell(self.tolerance)}"
+        )
         unchecked = self.kinds_seen.get(UNCHECKED, 0)
-        note = "" if not unchecked else (
-            f"\nnote: {unchecked} discounted instance(s) had no SPE known to pamdp (the "
-            "meta-algorithm did not reach one; a Markov SPE may not exist, PAPER.md §3): "
-            "the answers there were not counted as failures")
+        note = (
+            ""
+            if not unchecked
+            else (
+                f"\nnote: {unchecked} discounted instance(s) had no SPE known to pamdp (the "
+                "meta-algorithm did not reach one; a Markov SPE may not exist, PAPER.md §3): "
+                "the answers there were not counted as failures"
+            )
+        )
         if self.failure is None:
-            return (head + "\nOK: every answer was an SPE within tolerance"
-                    + (" (stopped by the time budget)" if self.budget_exhausted else "")
-                    + note)
+            return (
+                head
+                + "\nOK: every answer was an SPE within tolerance"
+                + (" (stopped by the time budget)" if self.budget_exhausted else "")
+                + note
+            )
         return head + note + "\n" + self.failure.summary()
 
 
@@ -542,13 +604,28 @@ class _Fields:
         offsets = model.transition_offsets.tolist()
         nxt = model.transition_next.tolist()
         tprob = data.transition_prob.tolist()
-        return cls(model.name, list(model.states), list(model.actions), list(model.outcomes),
-                   model.initial_state, data.discount, model.observed_action,
-                   data.outcome_probs.tolist(), data.agent_reward.tolist(),
-                   data.principal_reward.tolist(),
-                   [[[(nxt[k], tprob[k]) for k in range(offsets[s * n_o + o],
-                                                          offsets[s * n_o + o + 1])]
-                     for o in range(n_o)] for s in range(model.n_states)])
+        return cls(
+            model.name,
+            list(model.states),
+            list(model.actions),
+            list(model.outcomes),
+            model.initial_state,
+            data.discount,
+            model.observed_action,
+            data.outcome_probs.tolist(),
+            data.agent_reward.tolist(),
+            data.principal_reward.tolist(),
+            [
+                [
+                    [
+                        (nxt[k], tprob[k])
+                        for k in range(offsets[s * n_o + o], offsets[s * n_o + o + 1])
+                    ]
+                    for o in range(n_o)
+                ]
+                for s in range(model.n_states)
+            ],
+        )
 
     def build(self) -> PrincipalAgentMDP | None:
         from theory.format import instance_from_dict
@@ -558,12 +635,18 @@ class _Fields:
         document: dict[str, Any] = {
             "format": "pamdp/instance@1",
             "name": f"fuzz counterexample S={n_s} A={n_a} O={n_o}",
-            "states": self.states, "initial_state": self.states[self.initial],
-            "actions": self.actions, "outcomes": self.outcomes, "discount": self.gamma,
-            "outcome_probs": self.probs, "agent_reward": self.agent,
+            "states": self.states,
+            "initial_state": self.states[self.initial],
+            "actions": self.actions,
+            "outcomes": self.outcomes,
+            "discount": self.gamma,
+            "outcome_probs": self.probs,
+            "agent_reward": self.agent,
             "principal_reward": self.principal,
-            "transitions": [[[[t, p] for t, p in entries] for entries in row]
-                            for row in self.transitions]}
+            "transitions": [
+                [[[t, p] for t, p in entries] for entries in row] for row in self.transitions
+            ],
+        }
         if self.observed:
             document["observed_action"] = True
         try:
@@ -583,10 +666,19 @@ class _Fields:
                 total = sum((p for _, p in kept), Fraction(0))
                 row.append([(t, p / total) for t, p in kept] if total else [])
             transitions.append(row)
-        return _Fields(self.name, [self.states[s] for s in keep], self.actions, self.outcomes,
-                       index[initial], self.gamma, self.observed,
-                       [self.probs[s] for s in keep], [self.agent[s] for s in keep],
-                       [self.principal[s] for s in keep], transitions)
+        return _Fields(
+            self.name,
+            [self.states[s] for s in keep],
+            self.actions,
+            self.outcomes,
+            index[initial],
+            self.gamma,
+            self.observed,
+            [self.probs[s] for s in keep],
+            [self.agent[s] for s in keep],
+            [self.principal[s] for s in keep],
+            transitions,
+        )
 
     def reachable(self, start: int) -> list[int]:
         seen = {start}
@@ -611,8 +703,13 @@ class _Fields:
 
         if any(self.transitions[t][o] for o in range(len(self.outcomes))):
             return None
-        parents = [(s, o) for s, row in enumerate(self.transitions) if s != t
-                   for o, entries in enumerate(row) if any(u == t for u, _ in entries)]
+        parents = [
+            (s, o)
+            for s, row in enumerate(self.transitions)
+            if s != t
+            for o, entries in enumerate(row)
+            if any(u == t for u, _ in entries)
+        ]
         if not parents or any(len(self.transitions[s][o]) != 1 for s, o in parents):
             return None
         leaf = self.keep_states([t], t).build()
@@ -628,29 +725,55 @@ class _Fields:
             for a in range(len(self.actions)):
                 agent[s][a] += self.gamma * self.probs[s][a][o] * v_a
             transitions[s][o] = []
-        folded = _Fields(self.name, self.states, self.actions, self.outcomes, self.initial,
-                         self.gamma, self.observed, self.probs, agent, principal, transitions)
-        return folded.keep_states([x for x in range(len(self.states)) if x != t],
-                                  self.initial)
+        folded = _Fields(
+            self.name,
+            self.states,
+            self.actions,
+            self.outcomes,
+            self.initial,
+            self.gamma,
+            self.observed,
+            self.probs,
+            agent,
+            principal,
+            transitions,
+        )
+        return folded.keep_states([x for x in range(len(self.states)) if x != t], self.initial)
 
     def drop_action(self, a: int) -> _Fields:
         keep = [x for x in range(len(self.actions)) if x != a]
-        out = _Fields(self.name, self.states, [self.actions[x] for x in keep], self.outcomes,
-                      self.initial, self.gamma, self.observed,
-                      [[row[x] for x in keep] for row in self.probs],
-                      [[row[x] for x in keep] for row in self.agent], self.principal,
-                      self.transitions)
+        out = _Fields(
+            self.name,
+            self.states,
+            [self.actions[x] for x in keep],
+            self.outcomes,
+            self.initial,
+            self.gamma,
+            self.observed,
+            [[row[x] for x in keep] for row in self.probs],
+            [[row[x] for x in keep] for row in self.agent],
+            self.principal,
+            self.transitions,
+        )
         if self.observed:  # the outcomes are the actions: drop the same outcome
             out = out._drop_outcome_columns(a)
         return out
 
     def _drop_outcome_columns(self, o: int) -> _Fields:
         keep = [x for x in range(len(self.outcomes)) if x != o]
-        return _Fields(self.name, self.states, self.actions, [self.outcomes[x] for x in keep],
-                       self.initial, self.gamma, self.observed,
-                       [[[row[x] for x in keep] for row in state] for state in self.probs],
-                       self.agent, [[row[x] for x in keep] for row in self.principal],
-                       [[row[x] for x in keep] for row in self.transitions])
+        return _Fields(
+            self.name,
+            self.states,
+            self.actions,
+            [self.outcomes[x] for x in keep],
+            self.initial,
+            self.gamma,
+            self.observed,
+            [[[row[x] for x in keep] for row in state] for state in self.probs],
+            self.agent,
+            [[row[x] for x in keep] for row in self.principal],
+            [[row[x] for x in keep] for row in self.transitions],
+        )
 
     def merge_outcome(self, o: int, into: int) -> _Fields:
         """Hidden action: outcome ``o``'s probability goes to ``into``, then ``o`` is dropped."""
@@ -658,21 +781,51 @@ class _Fields:
         for state in probs:
             for row in state:
                 row[into] += row[o]
-        merged = _Fields(self.name, self.states, self.actions, self.outcomes, self.initial,
-                         self.gamma, self.observed, probs, self.agent, self.principal,
-                         self.transitions)
+        merged = _Fields(
+            self.name,
+            self.states,
+            self.actions,
+            self.outcomes,
+            self.initial,
+            self.gamma,
+            self.observed,
+            probs,
+            self.agent,
+            self.principal,
+            self.transitions,
+        )
         return merged._drop_outcome_columns(o)
 
     def zero_reward(self, which: str, s: int, k: int) -> _Fields:
         table = [list(row) for row in (self.agent if which == "agent" else self.principal)]
         table[s][k] = Fraction(0)
         if which == "agent":
-            return _Fields(self.name, self.states, self.actions, self.outcomes, self.initial,
-                           self.gamma, self.observed, self.probs, table, self.principal,
-                           self.transitions)
-        return _Fields(self.name, self.states, self.actions, self.outcomes, self.initial,
-                       self.gamma, self.observed, self.probs, self.agent, table,
-                       self.transitions)
+            return _Fields(
+                self.name,
+                self.states,
+                self.actions,
+                self.outcomes,
+                self.initial,
+                self.gamma,
+                self.observed,
+                self.probs,
+                table,
+                self.principal,
+                self.transitions,
+            )
+        return _Fields(
+            self.name,
+            self.states,
+            self.actions,
+            self.outcomes,
+            self.initial,
+            self.gamma,
+            self.observed,
+            self.probs,
+            self.agent,
+            table,
+            self.transitions,
+        )
 
     def candidates(self) -> list[_Fields]:
         """Smaller instances, biggest reductions first."""
@@ -693,26 +846,41 @@ class _Fields:
         if n_a > 1:
             out.extend(self.drop_action(a) for a in reversed(range(n_a)))
         if not self.observed and n_o > 1:
-            out.extend(self.merge_outcome(o, into) for o in reversed(range(n_o))
-                       for into in range(n_o) if into != o)
+            out.extend(
+                self.merge_outcome(o, into)
+                for o in reversed(range(n_o))
+                for into in range(n_o)
+                if into != o
+            )
         for which, table in (("agent", self.agent), ("principal", self.principal)):
-            out.extend(self.zero_reward(which, s, k) for s, row in enumerate(table)
-                       for k, value in enumerate(row) if value != 0)
+            out.extend(
+                self.zero_reward(which, s, k)
+                for s, row in enumerate(table)
+                for k, value in enumerate(row)
+                if value != 0
+            )
         return out
 
 
 def _size_text(model: PrincipalAgentMDP) -> str:
-    return (f"{model.n_states} state(s), {model.n_actions} action(s), "
-            f"{model.n_outcomes} outcome(s)")
+    return f"{model.n_states} state(s), {model.n_actions} action(s), {model.n_outcomes} outcome(s)"
 
 
 def _size_key(model: PrincipalAgentMDP) -> tuple[int, int, int, int]:
-    return (model.n_states, model.n_actions, model.n_outcomes,
-            len(json.dumps(instance_to_dict(model))))
+    return (
+        model.n_states,
+        model.n_actions,
+        model.n_outcomes,
+        len(json.dumps(instance_to_dict(model))),
+    )
 
 
-def shrink_structurally(model: PrincipalAgentMDP, still_fails: Callable[[PrincipalAgentMDP], bool],
-                        *, deadline: float | None = None) -> tuple[PrincipalAgentMDP, bool]:
+def shrink_structurally(
+    model: PrincipalAgentMDP,
+    still_fails: Callable[[PrincipalAgentMDP], bool],
+    *,
+    deadline: float | None = None,
+) -> tuple[PrincipalAgentMDP, bool]:
     """Greedy structural shrinking after Hypothesis' own (module docstring).
 
     Repeatedly tries, on the current instance: the subgame rooted at each state; deleting a
@@ -795,11 +963,17 @@ def fuzz(
     if time_budget is not None and time_budget <= 0:
         raise ValueError(f"time_budget: must be positive (value: {time_budget!r})")
     tau = to_fraction(tolerance)
-    strategy = instances(family=family,  # type: ignore[arg-type]
-                         min_states=min_states, max_states=max_states,
-                         min_actions=min_actions, max_actions=max_actions,
-                         min_outcomes=min_outcomes, max_outcomes=max_outcomes,
-                         observed_action=observed_action, exact=True)
+    strategy = instances(
+        family=family,  # type: ignore[arg-type]
+        min_states=min_states,
+        max_states=max_states,
+        min_actions=min_actions,
+        max_actions=max_actions,
+        min_outcomes=min_outcomes,
+        max_outcomes=max_outcomes,
+        observed_action=observed_action,
+        exact=True,
+    )
     start = time.monotonic()
     deadline = None if time_budget is None else start + time_budget
     cache: dict[str, Attempt] = {}
@@ -827,20 +1001,26 @@ def fuzz(
                     state["shrink_start"] = time.monotonic()
                     state["shrink_deadline"] = state["shrink_start"] + shrink_budget / 2
                     if progress is not None:
-                        progress(f"failure ({known.kind}) on instance {len(cache)} "
-                                 f"({_size_text(model)}); shrinking …")
+                        progress(
+                            f"failure ({known.kind}) on instance {len(cache)} "
+                            f"({_size_text(model)}); shrinking …"
+                        )
                 elif progress is not None:
                     progress(f"shrinking: still failing with {_size_text(model)}")
-            elif progress is not None and state["shrink_deadline"] is None \
-                    and len(cache) % 25 == 0:
+            elif progress is not None and state["shrink_deadline"] is None and len(cache) % 25 == 0:
                 progress(f"{len(cache)} instance(s) OK")
         if known.failed:
             state["last"] = model
         return known.failed
 
-    config = settings(max_examples=max_examples, deadline=None, database=None,
-                      phases=[Phase.generate, Phase.shrink], verbosity=Verbosity.quiet,
-                      suppress_health_check=list(HealthCheck))
+    config = settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate, Phase.shrink],
+        verbosity=Verbosity.quiet,
+        suppress_health_check=list(HealthCheck),
+    )
     minimal: PrincipalAgentMDP | None = None
     complete = True
     try:
@@ -850,13 +1030,18 @@ def fuzz(
     except _Stop:
         minimal = state["last"]
         complete = minimal is None
-    description = solver.__repr__() if isinstance(solver, CommandSolver | FunctionSolver) \
+    description = (
+        solver.__repr__()
+        if isinstance(solver, CommandSolver | FunctionSolver)
         else f"function {getattr(solver, '__qualname__', repr(solver))}"
+    )
     failure = None
     if minimal is not None:
         kind = cache[json.dumps(instance_to_dict(minimal), sort_keys=True)].kind
-        shrink_deadline = max(time.monotonic() + shrink_budget / 2,
-                              state.get("shrink_start", time.monotonic()) + shrink_budget)
+        shrink_deadline = max(
+            time.monotonic() + shrink_budget / 2,
+            state.get("shrink_start", time.monotonic()) + shrink_budget,
+        )
 
         def same_failure(candidate: PrincipalAgentMDP) -> bool:
             key = json.dumps(instance_to_dict(candidate), sort_keys=True)
@@ -867,21 +1052,46 @@ def fuzz(
         minimal, finished = shrink_structurally(minimal, same_failure, deadline=shrink_deadline)
         complete = complete and finished
         if progress is not None:
-            progress(f"minimal failing instance: {_size_text(minimal)}"
-                     + ("" if complete else " (shrink budget exhausted)"))
+            progress(
+                f"minimal failing instance: {_size_text(minimal)}"
+                + ("" if complete else " (shrink budget exhausted)")
+            )
         document = instance_to_dict(minimal)
         tried = cache[json.dumps(document, sort_keys=True)]
         right, method = reference_solution(minimal)
-        failure = FuzzFailure(tried.kind, tried.message, minimal, document, tried, right,
-                              method, shrink_complete=complete)
+        failure = FuzzFailure(
+            tried.kind,
+            tried.message,
+            minimal,
+            document,
+            tried,
+            right,
+            method,
+            shrink_complete=complete,
+        )
         if output_dir is not None:
             failure = failure.save(output_dir)
-    return FuzzReport(description, family, seed, max_examples, tau, len(cache),
-                      time.monotonic() - start, bool(state["exhausted"]), failure, kinds)
+    return FuzzReport(
+        description,
+        family,
+        seed,
+        max_examples,
+        tau,
+        len(cache),
+        time.monotonic() - start,
+        bool(state["exhausted"]),
+        failure,
+        kinds,
+    )
 
 
-def check_solver(fn: Callable[[Any], Any], *, input: str = "document",
-                 raise_on_failure: bool = True, **options: Any) -> FuzzReport:
+def check_solver(
+    fn: Callable[[Any], Any],
+    *,
+    input: str = "document",
+    raise_on_failure: bool = True,
+    **options: Any,
+) -> FuzzReport:
     """Fuzz a Python solver function; raise :class:`SolverCheckError` if it is ever wrong.
 
     ``fn`` takes the instance document (or, with ``input="model"``, the model) and returns a
@@ -898,8 +1108,9 @@ def check_solver(fn: Callable[[Any], Any], *, input: str = "document",
     return report
 
 
-def check_command(command: str, *, timeout: float = DEFAULT_TIMEOUT,
-                  raise_on_failure: bool = True, **options: Any) -> FuzzReport:
+def check_command(
+    command: str, *, timeout: float = DEFAULT_TIMEOUT, raise_on_failure: bool = True, **options: Any
+) -> FuzzReport:
     """Like :func:`check_solver` for an external program ``"CMD {instance} {solution}"``."""
     report = fuzz(CommandSolver(command, timeout=timeout), **options)
     if raise_on_failure and not report.ok:

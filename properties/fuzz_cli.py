@@ -22,45 +22,94 @@ DEFAULT_MAX_EXAMPLES = 500
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``pamdp fuzz`` arguments to ``parser``."""
-    parser.description = ("Differentially fuzz a solver: generate instances, run the solver, "
-                          "verify every answer exactly, shrink the first failure to a minimal "
-                          "instance. Exit 0: no failure; 1: a failure; 2: invalid arguments.")
+    parser.description = (
+        "Differentially fuzz a solver: generate instances, run the solver, "
+        "verify every answer exactly, shrink the first failure to a minimal "
+        "instance. Exit 0: no failure; 1: a failure; 2: invalid arguments."
+    )
     target = parser.add_mutually_exclusive_group(required=True)
-    target.add_argument("--command", metavar="CMD",
-                        help='shell command with the placeholders {instance} and (optional; '
-                        'else standard output is read) {solution}, e.g. '
-                        '"python my_solver.py {instance} {solution}"')
-    target.add_argument("--function", metavar="MODULE:FUNCTION",
-                        help="a Python function taking the instance document (a dict) and "
-                        "returning a solution document")
-    parser.add_argument("--family", choices=["episodic", "discounted", "all"], default="all",
-                        help="instance family (default: %(default)s)")
-    parser.add_argument("--max-examples", type=int, default=DEFAULT_MAX_EXAMPLES, metavar="N",
-                        help="instances to try (default: %(default)s)")
+    target.add_argument(
+        "--command",
+        metavar="CMD",
+        help="shell command with the placeholders {instance} and (optional; "
+        "else standard output is read) {solution}, e.g. "
+        '"python my_solver.py {instance} {solution}"',
+    )
+    target.add_argument(
+        "--function",
+        metavar="MODULE:FUNCTION",
+        help="a Python function taking the instance document (a dict) and "
+        "returning a solution document",
+    )
+    parser.add_argument(
+        "--family",
+        choices=["episodic", "discounted", "all"],
+        default="all",
+        help="instance family (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-examples",
+        type=int,
+        default=DEFAULT_MAX_EXAMPLES,
+        metavar="N",
+        help="instances to try (default: %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--time-budget", type=float, default=None, metavar="SECONDS",
-                        help="stop searching after this long (default: no limit)")
-    parser.add_argument("--shrink-budget", type=float, default=60.0, metavar="SECONDS",
-                        help="time allowed for shrinking a failure (default: %(default)s)")
-    parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
-                        help="per-run timeout of --command; longer counts as a hang "
-                        "(default: %(default)s)")
+    parser.add_argument(
+        "--time-budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop searching after this long (default: no limit)",
+    )
+    parser.add_argument(
+        "--shrink-budget",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="time allowed for shrinking a failure (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="per-run timeout of --command; longer counts as a hang (default: %(default)s)",
+    )
     parser.add_argument("--min-states", type=int, default=1)
     parser.add_argument("--max-states", type=int, default=4)
     parser.add_argument("--min-actions", type=int, default=2)
     parser.add_argument("--max-actions", type=int, default=3)
-    parser.add_argument("--min-outcomes", type=int, default=2,
-                        help="hidden action only (observed action has O = A)")
+    parser.add_argument(
+        "--min-outcomes", type=int, default=2, help="hidden action only (observed action has O = A)"
+    )
     parser.add_argument("--max-outcomes", type=int, default=3)
     observed = parser.add_mutually_exclusive_group()
-    observed.add_argument("--observed-action", dest="observed_action", action="store_true",
-                          default=None, help="only observed-action instances")
-    observed.add_argument("--hidden-action", dest="observed_action", action="store_false",
-                          help="only hidden-action instances")
-    parser.add_argument("--tolerance", default="1e-9", metavar="TAU",
-                        help="verification tolerance (see pamdp verify; default: %(default)s)")
-    parser.add_argument("--output-dir", default="pamdp-fuzz-failure", metavar="DIR",
-                        help="where the minimal failure is saved (default: %(default)s)")
+    observed.add_argument(
+        "--observed-action",
+        dest="observed_action",
+        action="store_true",
+        default=None,
+        help="only observed-action instances",
+    )
+    observed.add_argument(
+        "--hidden-action",
+        dest="observed_action",
+        action="store_false",
+        help="only hidden-action instances",
+    )
+    parser.add_argument(
+        "--tolerance",
+        default="1e-9",
+        metavar="TAU",
+        help="verification tolerance (see pamdp verify; default: %(default)s)",
+    )
+    parser.add_argument(
+        "--output-dir",
+        default="pamdp-fuzz-failure",
+        metavar="DIR",
+        help="where the minimal failure is saved (default: %(default)s)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
@@ -92,8 +141,10 @@ def run(args: argparse.Namespace) -> int:
         if tolerance < 0:
             raise ValueError
     except (ValueError, ZeroDivisionError):
-        print(f"pamdp fuzz: --tolerance: not a non-negative number (value: "
-              f"{args.tolerance!r})", file=sys.stderr)
+        print(
+            f"pamdp fuzz: --tolerance: not a non-negative number (value: {args.tolerance!r})",
+            file=sys.stderr,
+        )
         return 2
     solver: CommandSolver | FunctionSolver
     try:
@@ -109,14 +160,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"  … {line}", file=sys.stderr, flush=True)
 
     try:
-        report = fuzz(solver, family=args.family, min_states=args.min_states,
-                      max_states=args.max_states, min_actions=args.min_actions,
-                      max_actions=args.max_actions, min_outcomes=args.min_outcomes,
-                      max_outcomes=args.max_outcomes, observed_action=args.observed_action,
-                      max_examples=args.max_examples, seed=args.seed,
-                      time_budget=args.time_budget, shrink_budget=args.shrink_budget,
-                      tolerance=tolerance, output_dir=args.output_dir,
-                      progress=None if args.quiet else progress)
+        report = fuzz(
+            solver,
+            family=args.family,
+            min_states=args.min_states,
+            max_states=args.max_states,
+            min_actions=args.min_actions,
+            max_actions=args.max_actions,
+            min_outcomes=args.min_outcomes,
+            max_outcomes=args.max_outcomes,
+            observed_action=args.observed_action,
+            max_examples=args.max_examples,
+            seed=args.seed,
+            time_budget=args.time_budget,
+            shrink_budget=args.shrink_budget,
+            tolerance=tolerance,
+            output_dir=args.output_dir,
+            progress=None if args.quiet else progress,
+        )
     except (ValueError, InvalidArgument) as error:
         print(f"pamdp fuzz: {error}", file=sys.stderr)
         return 2

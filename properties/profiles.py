@@ -68,10 +68,10 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "dev": Profile("dev", 30, False, True, "local runs: 30 instances per claim"),
-    "ci": Profile("ci", 150, True, False,
-                  "CI: 150 derandomized instances per claim"),
-    "thorough": Profile("thorough", 10_000, False, False,
-                        "docs/THEOREMS.md: 10,000 instances per claim"),
+    "ci": Profile("ci", 150, True, False, "CI: 150 derandomized instances per claim"),
+    "thorough": Profile(
+        "thorough", 10_000, False, False, "docs/THEOREMS.md: 10,000 instances per claim"
+    ),
 }
 
 
@@ -115,5 +115,13 @@ def load_profile(name: str | None = None) -> Profile:
 
 register_profiles()
 
-__all__ = ["DEFAULT_PROFILE", "PROFILES", "Profile", "get_profile", "load_profile",
-           "profile_settings", "register_profiles", "selected_profile"]
+__all__ = [
+    "DEFAULT_PROFILE",
+    "PROFILES",
+    "Profile",
+    "get_profile",
+    "load_profile",
+    "profile_settings",
+    "register_profiles",
+    "selected_profile",
+]

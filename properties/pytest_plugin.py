@@ -40,22 +40,51 @@ _FAMILIES = ("episodic", "discounted")
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("pamdp", "pamdp: conformance suite for principal-agent solvers")
-    group.addoption("--pamdp-solver", default=None, metavar="MODULE:FUNCTION",
-                    help="run pamdp's conformance suite against this Python solver function")
-    group.addoption("--pamdp-command", default=None, metavar="CMD",
-                    help='run the suite against a program: "CMD {instance} {solution}"')
-    group.addoption("--pamdp-input", default="document", choices=["document", "model"],
-                    help="what the solver function receives (default: document)")
-    group.addoption("--pamdp-families", default=",".join(_FAMILIES), metavar="LIST",
-                    help="comma-separated instance families to fuzz (default: "
-                    "episodic,discounted)")
-    group.addoption("--pamdp-max-examples", type=int, default=100, metavar="N",
-                    help="fuzzed instances per family (default: 100)")
+    group.addoption(
+        "--pamdp-solver",
+        default=None,
+        metavar="MODULE:FUNCTION",
+        help="run pamdp's conformance suite against this Python solver function",
+    )
+    group.addoption(
+        "--pamdp-command",
+        default=None,
+        metavar="CMD",
+        help='run the suite against a program: "CMD {instance} {solution}"',
+    )
+    group.addoption(
+        "--pamdp-input",
+        default="document",
+        choices=["document", "model"],
+        help="what the solver function receives (default: document)",
+    )
+    group.addoption(
+        "--pamdp-families",
+        default=",".join(_FAMILIES),
+        metavar="LIST",
+        help="comma-separated instance families to fuzz (default: episodic,discounted)",
+    )
+    group.addoption(
+        "--pamdp-max-examples",
+        type=int,
+        default=100,
+        metavar="N",
+        help="fuzzed instances per family (default: 100)",
+    )
     group.addoption("--pamdp-seed", type=int, default=0, help="fuzzing seed (default: 0)")
-    group.addoption("--pamdp-tolerance", default="1e-9", metavar="TAU",
-                    help="verification tolerance (default: 1e-9)")
-    group.addoption("--pamdp-timeout", type=float, default=10.0, metavar="SECONDS",
-                    help="per-run timeout for --pamdp-command (default: 10)")
+    group.addoption(
+        "--pamdp-tolerance",
+        default="1e-9",
+        metavar="TAU",
+        help="verification tolerance (default: 1e-9)",
+    )
+    group.addoption(
+        "--pamdp-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="per-run timeout for --pamdp-command (default: 10)",
+    )
 
 
 class PamdpCheckFailed(Exception):
@@ -72,8 +101,7 @@ class PamdpItem(pytest.Item):
     def runtest(self) -> None:
         self._check()
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
-                     style: Any = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, PamdpCheckFailed):
             return str(excinfo.value)
         return str(super().repr_failure(excinfo))
@@ -125,8 +153,9 @@ def _tolerance(config: pytest.Config) -> Fraction:
     return value
 
 
-def _known_instance_check(solver: Any, model: Any, expected: tuple[Fraction, Fraction] | None,
-                          tolerance: Fraction) -> Callable[[], None]:
+def _known_instance_check(
+    solver: Any, model: Any, expected: tuple[Fraction, Fraction] | None, tolerance: Fraction
+) -> Callable[[], None]:
     def check() -> None:
         from properties.fuzz import attempt
 
@@ -142,22 +171,30 @@ def _known_instance_check(solver: Any, model: Any, expected: tuple[Fraction, Fra
                 raise PamdpCheckFailed(
                     f"{model.name}: an SPE, but the utilities (V^p, V^a) = ({got[0]}, "
                     f"{got[1]}) differ from the hand-derived ({expected[0]}, {expected[1]}) "
-                    "of PAPER.md §7")
+                    "of PAPER.md §7"
+                )
+
     return check
 
 
-def _fuzz_check(solver: Any, family: str, config: pytest.Config,
-                tolerance: Fraction) -> Callable[[], None]:
+def _fuzz_check(
+    solver: Any, family: str, config: pytest.Config, tolerance: Fraction
+) -> Callable[[], None]:
     def check() -> None:
         from properties.fuzz import fuzz
 
         directory = tempfile.mkdtemp(prefix=f"pamdp-fuzz-{family}-")
-        report = fuzz(solver, family=family,
-                      max_examples=config.getoption("--pamdp-max-examples"),
-                      seed=config.getoption("--pamdp-seed"), tolerance=tolerance,
-                      output_dir=directory)
+        report = fuzz(
+            solver,
+            family=family,
+            max_examples=config.getoption("--pamdp-max-examples"),
+            seed=config.getoption("--pamdp-seed"),
+            tolerance=tolerance,
+            output_dir=directory,
+        )
         if not report.ok:
             raise PamdpCheckFailed(report.summary())
+
     return check
 
 
@@ -166,35 +203,46 @@ def _checks(solver: Any, config: pytest.Config) -> Iterator[tuple[str, Callable[
 
     tolerance = _tolerance(config)
     hand = [
-        ("three-state/hidden/gamma=1", three_state_example(),
-         (Fraction(1), Fraction(1, 5))),
-        ("three-state/hidden/gamma=9_10", three_state_example(discount=Fraction(9, 10)),
-         (Fraction(19, 20), Fraction(19, 100))),
-        ("three-state/observed/gamma=1", three_state_example(observed_action=True),
-         (Fraction(6, 5), Fraction(0))),
+        ("three-state/hidden/gamma=1", three_state_example(), (Fraction(1), Fraction(1, 5))),
+        (
+            "three-state/hidden/gamma=9_10",
+            three_state_example(discount=Fraction(9, 10)),
+            (Fraction(19, 20), Fraction(19, 100)),
+        ),
+        (
+            "three-state/observed/gamma=1",
+            three_state_example(observed_action=True),
+            (Fraction(6, 5), Fraction(0)),
+        ),
     ]
     for name, model, expected in hand:
         yield name, _known_instance_check(solver, model, expected, tolerance)
     yield "paper-tree/depth=5", _known_instance_check(solver, paper_tree(5, 0), None, tolerance)
-    families = [f.strip() for f in str(config.getoption("--pamdp-families")).split(",")
-                if f.strip()]
+    families = [
+        f.strip() for f in str(config.getoption("--pamdp-families")).split(",") if f.strip()
+    ]
     for family in families:
         if family not in _FAMILIES:
-            raise pytest.UsageError(f"--pamdp-families: unknown family {family!r} (use "
-                                    f"{', '.join(_FAMILIES)})")
+            raise pytest.UsageError(
+                f"--pamdp-families: unknown family {family!r} (use {', '.join(_FAMILIES)})"
+            )
         yield f"fuzz/{family}", _fuzz_check(solver, family, config, tolerance)
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
-                                  items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
     """Append the conformance suite when a solver is named (before -k / -m deselection)."""
     solver = _solver(config)
     if solver is None:
         return
     for name, check in _checks(solver, config):
-        items.append(PamdpItem.from_parent(session, name=f"pamdp[{name}]",
-                                           nodeid=f"pamdp[{name}]", check=check))
+        items.append(
+            PamdpItem.from_parent(
+                session, name=f"pamdp[{name}]", nodeid=f"pamdp[{name}]", check=check
+            )
+        )
 
 
 @pytest.fixture

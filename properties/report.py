@@ -41,8 +41,9 @@ from theory.format import dump_json, instance_to_dict
 from theory.model import PrincipalAgentMDP
 
 #: The command that regenerates docs/THEOREMS.md (quoted in the document).
-REGENERATE = ("pamdp theorems --profile thorough --seed 0 --markdown docs/THEOREMS.md "
-              "--out tests/regressions")
+REGENERATE = (
+    "pamdp theorems --profile thorough --seed 0 --markdown docs/THEOREMS.md --out tests/regressions"
+)
 
 #: A witness measurement (e.g. the commitment gap) counts only above this (float noise).
 WITNESS_THRESHOLD = 1e-7
@@ -53,7 +54,8 @@ FINDING_NOTES: dict[str, str] = {
         "Every fast contract (the closed form for two outcomes, the batched HiGHS LP "
         "otherwise) is incentive compatible, non-negative and costs the exact simplex's "
         "certified optimum, and the fast solver's implementability agrees with the exact "
-        "LP's feasibility (dual or Farkas certificate re-verified in rationals)."),
+        "LP's feasibility (dual or Farkas certificate re-verified in rationals)."
+    ),
     "spe": (
         "Backward induction's output passes the exact one-shot-deviation check. A first run "
         "of this report showed a 'gain' of 1.5e-7 on a γ = 1/1000 instance: the checker "
@@ -62,23 +64,27 @@ FINDING_NOTES: dict[str, str] = {
         "the agent (slack ≤ tol) while saving the principal tol times the likelihood-ratio "
         "leverage. That was the checker's definition, not the solver: off-path ties are now "
         "exact (tests/regressions/spe-tie-tolerance-leverage.json, "
-        "`test_spe_offpath_ties_are_exact`)."),
+        "`test_spe_offpath_ties_are_exact`)."
+    ),
     "theorem-3.3": (
         "Read as *at most T + 1 rounds*, Theorem 3.3 holds on every instance, and so does the "
         "mechanism (after k rounds the levels below k are the SPE's). The bound is far from "
         "tight: most instances need 2 rounds whatever T (one to respond, one to confirm); a "
         "third or fourth round is needed only where limited-liability rents downstream change "
-        "the incentives upstream."),
+        "the incentives upstream."
+    ),
     "theorem-3.4-contraction-R1": (
         "**Fails, as PAPER.md §3 anticipates.** Under reading R1 the agent's Q̄ is re-solved "
         "for greedy(q). In the minimal instance q1 = 0 (greedy: a0 everywhere) and q2 differs "
         "by 0.001 in one entry, enough to flip greedy at s0 to a1. The agent's Q̄ then "
         "includes the rent of a different implemented action, the minimal contracts change, "
         "and ‖J q1 − J q2‖∞ = 0.0051 > γ‖q1 − q2‖∞ = 0.0005 (γ = 1/2): J (R1) is not a "
-        "contraction, not even continuous. Theorem 3.4 cannot be proven with this operator."),
+        "contraction, not even continuous. Theorem 3.4 cannot be proven with this operator."
+    ),
     "theorem-3.4-contraction-R2": (
         "With Q̄ held fixed, J is a Bellman operator with fixed rewards; the largest ratio "
-        "‖J q1 − J q2‖∞ / ‖q1 − q2‖∞ observed equals γ (attained by constant shifts)."),
+        "‖J q1 − J q2‖∞ / ‖q1 − q2‖∞ observed equals γ (attained by constant shifts)."
+    ),
     "theorem-3.4-fixed-point-R1": (
         "**Fails** on the instances where the meta-algorithm does not converge (see "
         "`meta-convergence`): there is then no limit to agree with. The minimal instance "
@@ -87,12 +93,14 @@ FINDING_NOTES: dict[str, str] = {
         "SPE: a stationary pure-strategy SPE does not exist there "
         "(`test_no_stationary_spe_and_a_period_three_cycle`, "
         "tests/regressions/no-stationary-spe.json). Where the meta-algorithm converges, its q "
-        "is a fixed point of J (R1) (one application) and its greedy policy is an SPE."),
+        "is a fixed point of J (R1) (one application) and its greedy policy is an SPE."
+    ),
     "theorem-3.4-fixed-point-R2": (
         "**Fails** exactly where the meta-algorithm does not converge (see "
         "`meta-convergence`, same instances); where it converges, J (R2) for the last Q̄ has "
         "the principal's optimal q as its fixed point, whose greedy policy is an SPE with the "
-        "meta-algorithm's values."),
+        "meta-algorithm's values."
+    ),
     "meta-convergence": (
         "**Fails: for γ < 1 the meta-algorithm can cycle.** 43 of 10,000 runs do not converge "
         "(cycles of period 2 and 3, exact repeats of earlier policies, and a few runs still "
@@ -112,7 +120,8 @@ FINDING_NOTES: dict[str, str] = {
         "agent deviates by a hair at the 1e-9 tie tolerance and the *reported* values jump "
         "(`reported_value_jump` below; `test_meta_reported_values_jump_at_the_stopping_"
         "tolerance`). The properties therefore stop at tol = 1e-7 and judge the limit policy "
-        "with its recommendation followed, at the run's precision (`meta_tolerance`)."),
+        "with its recommendation followed, at the run's precision (`meta_tolerance`)."
+    ),
     "meta-uniqueness": (
         "**Fails: the SPE is not unique, and Algorithm 1 finds different equilibria from "
         "different starts** (3 of 10,000 instances; 151 of the 40,000 runs from the four starts "
@@ -128,16 +137,19 @@ FINDING_NOTES: dict[str, str] = {
         "and it shows that the equilibrium the meta-algorithm returns depends on its start. "
         "Values are compared with each limit's recommendation followed at the runs' precision "
         "(a run stopped at tol = 1e-7 leaves contracts a few 1e-8 short, see "
-        "`meta-convergence`)."),
+        "`meta-convergence`)."
+    ),
     "observed-action": (
         "With observed actions the principal earns first-best welfare minus the agent's "
         "no-contract value at every state, the agent earns exactly its no-contract value, "
         "and the observed counterpart (same expected rewards and dynamics) is never worse for "
         "the principal than hidden action; the information gain is often strictly positive "
-        "(PAPER.md §7: 6/5 against 1)."),
+        "(PAPER.md §7: 6/5 against 1)."
+    ),
     "metamorphic-scaling": (
         "Scaling all rewards by c scales contracts and both parties' values by c, with the "
-        "same recommendations (c ∈ {2, 1/2, 3, 10, 1/10})."),
+        "same recommendations (c ∈ {2, 1/2, 3, 10, 1/10})."
+    ),
     "metamorphic-relabelling-agent_best": (
         "Values are invariant under relabelling states, actions and outcomes. Read literally "
         "('the contract is permuted') the claim **fails**: the minimal contract's cost is "
@@ -146,7 +158,8 @@ FINDING_NOTES: dict[str, str] = {
         "on either is minimal, and which one the solver returns follows the outcome order "
         "(tests/regressions/relabelling-contract-not-unique.json, "
         "`test_minimal_contract_vector_is_not_unique_under_relabelling`). The property "
-        "compares contract costs."),
+        "compares contract costs."
+    ),
     "metamorphic-relabelling-lowest_index": (
         "**Fails with the library's default lowest-index tie rule: the SPE is not unique.** In "
         "the minimal instance the principal is exactly indifferent at s1 between a1 (free: the "
@@ -154,23 +167,27 @@ FINDING_NOTES: dict[str, str] = {
         "it, but the agent gets 0 under a1 and 0.3 under a2. Listing a2 before a1 changes the "
         "choice and the agent's value; upstream, such a tie changes the agent's incentives "
         "and hence the principal's value too. With a label-free rule (`agent_best`, the claim "
-        "above) values are invariant on all 10,000 instances."),
+        "above) values are invariant on all 10,000 instances."
+    ),
     "commitment-vs-spe": (
         "The SPE never beats the commitment optimum, and the optimum's policy is genuine "
         "(re-evaluated exactly). The gap is positive but rare on these small instances (≤ 4 "
         "states, 2 actions): 3 of 10,000, largest 0.0084 (the witness below, pinned by "
         "`test_commitment_gap_witness`): committing to pay more than the minimal "
         "contract downstream can make upstream incentives cheaper. On the three-state example "
-        "of PAPER.md §7 the gap is 1/18 (`test_commitment_beats_spe_on_the_three_state_example`)."),
+        "of PAPER.md §7 the gap is 1/18 (`test_commitment_beats_spe_on_the_three_state_example`)."
+    ),
     "symbolic-backward-induction": (
         "With γ or one reward symbolic, sympy's piecewise backward induction agrees exactly "
         "with the exact-rational solver (whose contracts come from the simplex, not the "
-        "closed form) and with the float solver at every sampled value."),
+        "closed form) and with the float solver at every sampled value."
+    ),
     "closed-form-kkt": (
         "A proof, not a sample: every case of the two-outcome closed form with up to three "
         "deviations (each Δ positive, zero or negative; which ratio binds; where the "
         "interval [d_low, d_high] lies) is parameterised by signed symbols and its "
-        "optimality (dual) or infeasibility (Farkas) certificate is verified symbolically."),
+        "optimality (dual) or infeasibility (Farkas) certificate is verified symbolically."
+    ),
 }
 
 
@@ -310,8 +327,9 @@ def load_case(path: str | Path) -> tuple[Claim, dict[str, Any]]:
 
 
 # ============================================================================ measurements
-def summarise(key: str, measurements: Sequence[Mapping[str, Any]], tol: float = 1e-7
-              ) -> dict[str, Any]:
+def summarise(
+    key: str, measurements: Sequence[Mapping[str, Any]], tol: float = 1e-7
+) -> dict[str, Any]:
     """Aggregate per-instance measurements: min / mean / max of every numeric one, plus
 
     * ``iterations_by_depth`` (Theorem 3.3): for each horizon T, how many instances needed
@@ -330,8 +348,12 @@ def summarise(key: str, measurements: Sequence[Mapping[str, Any]], tol: float = 
                 numeric[name].append(number)
     for name, values in sorted(numeric.items()):
         array = np.asarray(values)
-        out[name] = {"min": float(array.min()), "mean": float(array.mean()),
-                     "max": float(array.max()), "n": len(values)}
+        out[name] = {
+            "min": float(array.min()),
+            "mean": float(array.mean()),
+            "max": float(array.max()),
+            "n": len(values),
+        }
         if name in ("gap", "information_gain"):
             out[name]["positive"] = int(np.sum(array > tol))
     if key == "theorem-3.3":
@@ -339,8 +361,9 @@ def summarise(key: str, measurements: Sequence[Mapping[str, Any]], tol: float = 
         for m in measurements:
             if "depth" in m and "iterations" in m:
                 table[int(m["depth"])][int(m["iterations"])] += 1
-        out["iterations_by_depth"] = {str(d): dict(sorted(c.items()))
-                                      for d, c in sorted(table.items())}
+        out["iterations_by_depth"] = {
+            str(d): dict(sorted(c.items())) for d, c in sorted(table.items())
+        }
     if key.startswith("meta") or key.startswith("theorem-3.4-fixed"):
         counts = Counter(int(m["iterations"]) for m in measurements if "iterations" in m)
         out["iterations_histogram"] = dict(sorted(counts.items()))
@@ -352,9 +375,15 @@ def _case_arguments(case: Mapping[str, Any]) -> dict[str, Any]:
     return {k: to_jsonable(v) for k, v in case.items() if k != "model"}
 
 
-def run_claim(claim: Claim, profile: Profile | str, *, seed_value: int = 0,
-              out_dir: str | Path | None = None, max_examples: int | None = None,
-              **overrides: Any) -> ClaimOutcome:
+def run_claim(
+    claim: Claim,
+    profile: Profile | str,
+    *,
+    seed_value: int = 0,
+    out_dir: str | Path | None = None,
+    max_examples: int | None = None,
+    **overrides: Any,
+) -> ClaimOutcome:
     """Survey ``claim`` over the profile's instances, then shrink a failure (module docstring).
 
     Parameters
@@ -368,8 +397,9 @@ def run_claim(claim: Claim, profile: Profile | str, *, seed_value: int = 0,
     overrides : keyword arguments passed to the property (e.g. a planted ``solver=``).
     """
     prof = get_profile(profile) if isinstance(profile, str) else profile
-    config = prof.settings(database=None,
-                           **({"max_examples": max_examples} if max_examples else {}))
+    config = prof.settings(
+        database=None, **({"max_examples": max_examples} if max_examples else {})
+    )
     counts = Counter[str]()
     measurements: list[Mapping[str, Any]] = []
     witness: dict[str, Any] = {}
@@ -393,8 +423,11 @@ def run_claim(claim: Claim, profile: Profile | str, *, seed_value: int = 0,
             counts["failures"] += 1
         if claim.witness is not None:
             value = result.measurements.get(claim.witness)
-            if isinstance(value, float | int) and math.isfinite(value) and \
-                    value > max(witness.get("value", 0.0), WITNESS_THRESHOLD):
+            if (
+                isinstance(value, float | int)
+                and math.isfinite(value)
+                and value > max(witness.get("value", 0.0), WITNESS_THRESHOLD)
+            ):
                 witness.update(value=float(value), model=case["model"])
 
     survey()
@@ -408,8 +441,9 @@ def run_claim(claim: Claim, profile: Profile | str, *, seed_value: int = 0,
             try:
                 result = claim.run(case, **overrides)
             except Exception:
-                shrunk.update(case=case, violations=(
-                    "property raised: " + traceback.format_exc(limit=3),))
+                shrunk.update(
+                    case=case, violations=("property raised: " + traceback.format_exc(limit=3),)
+                )
                 raise
             if result.applicable and not result.holds:
                 shrunk.update(case=case, violations=result.violations)
@@ -433,10 +467,19 @@ def run_claim(claim: Claim, profile: Profile | str, *, seed_value: int = 0,
             folder.mkdir(parents=True, exist_ok=True)
             instance_path = folder / f"{claim.key}.json"
             dump_json(counterexample, instance_path, indent=1)
-            dump_json({"claim": claim.key, "paper_ref": claim.paper_ref,
-                       "instance": instance_path.name, "arguments": arguments,
-                       "violations": list(violations), "profile": prof.name,
-                       "seed": seed_value}, folder / f"{claim.key}.case.json", indent=1)
+            dump_json(
+                {
+                    "claim": claim.key,
+                    "paper_ref": claim.paper_ref,
+                    "instance": instance_path.name,
+                    "arguments": arguments,
+                    "violations": list(violations),
+                    "profile": prof.name,
+                    "seed": seed_value,
+                },
+                folder / f"{claim.key}.case.json",
+                indent=1,
+            )
             path = str(instance_path)
     witness_doc = None
     if "model" in witness:
@@ -446,18 +489,34 @@ def run_claim(claim: Claim, profile: Profile | str, *, seed_value: int = 0,
             folder.mkdir(parents=True, exist_ok=True)
             dump_json(witness_doc, folder / f"{claim.key}.witness.json", indent=1)
     return ClaimOutcome(
-        key=claim.key, statement=claim.statement, paper_ref=claim.paper_ref,
-        definition=claim.definition, expected=claim.expected, tried=counts["tried"],
-        skipped=counts["skipped"], failures=counts["failures"], errors=counts["errors"],
-        counterexample=counterexample, counterexample_arguments=arguments,
-        violations=violations, counterexample_path=path,
-        summary=summarise(claim.key, measurements), witness=witness_doc,
-        seconds=time.perf_counter() - started)
+        key=claim.key,
+        statement=claim.statement,
+        paper_ref=claim.paper_ref,
+        definition=claim.definition,
+        expected=claim.expected,
+        tried=counts["tried"],
+        skipped=counts["skipped"],
+        failures=counts["failures"],
+        errors=counts["errors"],
+        counterexample=counterexample,
+        counterexample_arguments=arguments,
+        violations=violations,
+        counterexample_path=path,
+        summary=summarise(claim.key, measurements),
+        witness=witness_doc,
+        seconds=time.perf_counter() - started,
+    )
 
 
-def run_report(profile: Profile | str = "ci", *, seed_value: int = 0,
-               claims: Iterable[Claim] | None = None, out_dir: str | Path | None = None,
-               max_examples: int | None = None, progress: Any = None) -> Report:
+def run_report(
+    profile: Profile | str = "ci",
+    *,
+    seed_value: int = 0,
+    claims: Iterable[Claim] | None = None,
+    out_dir: str | Path | None = None,
+    max_examples: int | None = None,
+    progress: Any = None,
+) -> Report:
     """Run every claim (or ``claims``) and collect a :class:`Report`.
 
     ``progress`` is called with each :class:`ClaimOutcome` as it completes (e.g. to print).
@@ -465,18 +524,24 @@ def run_report(profile: Profile | str = "ci", *, seed_value: int = 0,
     prof = get_profile(profile) if isinstance(profile, str) else profile
     started = time.perf_counter()
     outcomes = []
-    for claim in (CLAIMS if claims is None else tuple(claims)):
-        outcome = run_claim(claim, prof, seed_value=seed_value, out_dir=out_dir,
-                            max_examples=max_examples)
+    for claim in CLAIMS if claims is None else tuple(claims):
+        outcome = run_claim(
+            claim, prof, seed_value=seed_value, out_dir=out_dir, max_examples=max_examples
+        )
         outcomes.append(outcome)
         if progress is not None:
             progress(outcome)
     import hypothesis
 
-    environment = {"python": platform.python_version(), "hypothesis": hypothesis.__version__,
-                   "numpy": np.__version__, "machine": platform.machine()}
-    return Report(prof.name, seed_value, tuple(outcomes), time.perf_counter() - started,
-                  environment)
+    environment = {
+        "python": platform.python_version(),
+        "hypothesis": hypothesis.__version__,
+        "numpy": np.__version__,
+        "machine": platform.machine(),
+    }
+    return Report(
+        prof.name, seed_value, tuple(outcomes), time.perf_counter() - started, environment
+    )
 
 
 # ============================================================================== rendering
@@ -486,17 +551,22 @@ def _outcome_text(outcome: ClaimOutcome) -> str:
     if outcome.holds:
         return "holds"
     where = f" → {outcome.counterexample_path}" if outcome.counterexample_path else ""
-    return (f"counterexample ({outcome.failures}/{outcome.tried} instances fail){where}")
+    return f"counterexample ({outcome.failures}/{outcome.tried} instances fail){where}"
 
 
-def _wrap_table(headers: Sequence[str], rows: Sequence[Sequence[str]],
-                widths: Sequence[int]) -> str:
+def _wrap_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int]
+) -> str:
     def line(cells: Sequence[str]) -> list[str]:
         wrapped = [textwrap.wrap(c, w) or [""] for c, w in zip(cells, widths, strict=True)]
         height = max(len(w) for w in wrapped)
-        return [" | ".join((w[i] if i < len(w) else "").ljust(width)
-                           for w, width in zip(wrapped, widths, strict=True)).rstrip()
-                for i in range(height)]
+        return [
+            " | ".join(
+                (w[i] if i < len(w) else "").ljust(width)
+                for w, width in zip(wrapped, widths, strict=True)
+            ).rstrip()
+            for i in range(height)
+        ]
 
     rule = "-+-".join("-" * w for w in widths)
     out = [*line(headers), rule]
@@ -508,12 +578,16 @@ def _wrap_table(headers: Sequence[str], rows: Sequence[Sequence[str]],
 def render_table(report: Report, *, show_instances: bool = True) -> str:
     """The report as a text table (claim, paper reference, definition, tried, outcome),
     followed by every counterexample as a FORMAT.md v1 instance."""
-    rows = [[o.key, o.paper_ref, o.definition, str(o.tried), _outcome_text(o)]
-            for o in report.outcomes]
-    text = [f"pamdp theorems — profile {report.profile}, seed {report.seed}, "
-            f"{report.seconds:.1f} s", "",
-            _wrap_table(["claim", "paper", "definition used", "tried", "outcome"], rows,
-                        [30, 18, 52, 6, 34])]
+    rows = [
+        [o.key, o.paper_ref, o.definition, str(o.tried), _outcome_text(o)] for o in report.outcomes
+    ]
+    text = [
+        f"pamdp theorems — profile {report.profile}, seed {report.seed}, {report.seconds:.1f} s",
+        "",
+        _wrap_table(
+            ["claim", "paper", "definition used", "tried", "outcome"], rows, [30, 18, 52, 6, 34]
+        ),
+    ]
     for o in report.outcomes:
         if o.counterexample is None:
             continue
@@ -524,29 +598,46 @@ def render_table(report: Report, *, show_instances: bool = True) -> str:
         if show_instances:
             text.append(f"   FORMAT.md v1 instance: {dump_json(o.counterexample)}")
     unexpected = [o.key for o in report.outcomes if not o.as_expected]
-    text += ["", "all outcomes as expected" if not unexpected
-             else f"UNEXPECTED outcomes: {', '.join(unexpected)}"]
+    text += [
+        "",
+        "all outcomes as expected"
+        if not unexpected
+        else f"UNEXPECTED outcomes: {', '.join(unexpected)}",
+    ]
     return "\n".join(text)
 
 
 def outcome_to_json(o: ClaimOutcome) -> dict[str, Any]:
     """One claim's outcome as a JSON-ready dictionary."""
     return {
-        "key": o.key, "statement": o.statement, "paper_ref": o.paper_ref,
-        "definition": o.definition, "expected": o.expected, "verdict": o.verdict,
-        "tried": o.tried, "skipped": o.skipped, "failures": o.failures,
-        "errors": o.errors, "counterexample": o.counterexample,
+        "key": o.key,
+        "statement": o.statement,
+        "paper_ref": o.paper_ref,
+        "definition": o.definition,
+        "expected": o.expected,
+        "verdict": o.verdict,
+        "tried": o.tried,
+        "skipped": o.skipped,
+        "failures": o.failures,
+        "errors": o.errors,
+        "counterexample": o.counterexample,
         "counterexample_arguments": o.counterexample_arguments,
-        "violations": list(o.violations), "counterexample_path": o.counterexample_path,
-        "summary": to_jsonable(o.summary), "witness": o.witness, "seconds": o.seconds,
+        "violations": list(o.violations),
+        "counterexample_path": o.counterexample_path,
+        "summary": to_jsonable(o.summary),
+        "witness": o.witness,
+        "seconds": o.seconds,
     }
 
 
 def report_to_json(report: Report) -> dict[str, Any]:
     """The report as a JSON-ready dictionary."""
     return {
-        "profile": report.profile, "seed": report.seed, "seconds": report.seconds,
-        "environment": report.environment, "ok": report.ok,
+        "profile": report.profile,
+        "seed": report.seed,
+        "seconds": report.seconds,
+        "environment": report.environment,
+        "ok": report.ok,
         "claims": [outcome_to_json(o) for o in report.outcomes],
     }
 
@@ -554,25 +645,39 @@ def report_to_json(report: Report) -> dict[str, Any]:
 def report_from_json(data: Mapping[str, Any]) -> Report:
     """Rebuild a :class:`Report` from :func:`report_to_json` output (to re-render it, e.g.
     docs/THEOREMS.md, without re-running)."""
-    outcomes = tuple(ClaimOutcome(
-        key=c["key"], statement=c["statement"], paper_ref=c["paper_ref"],
-        definition=c["definition"], expected=c["expected"], tried=c["tried"],
-        skipped=c["skipped"], failures=c["failures"], errors=c["errors"],
-        counterexample=c["counterexample"],
-        counterexample_arguments=c["counterexample_arguments"],
-        violations=tuple(c["violations"]), counterexample_path=c["counterexample_path"],
-        summary=c["summary"], witness=c["witness"], seconds=c["seconds"])
-        for c in data["claims"])
-    return Report(data["profile"], data["seed"], outcomes, data["seconds"],
-                  dict(data.get("environment", {})))
+    outcomes = tuple(
+        ClaimOutcome(
+            key=c["key"],
+            statement=c["statement"],
+            paper_ref=c["paper_ref"],
+            definition=c["definition"],
+            expected=c["expected"],
+            tried=c["tried"],
+            skipped=c["skipped"],
+            failures=c["failures"],
+            errors=c["errors"],
+            counterexample=c["counterexample"],
+            counterexample_arguments=c["counterexample_arguments"],
+            violations=tuple(c["violations"]),
+            counterexample_path=c["counterexample_path"],
+            summary=c["summary"],
+            witness=c["witness"],
+            seconds=c["seconds"],
+        )
+        for c in data["claims"]
+    )
+    return Report(
+        data["profile"], data["seed"], outcomes, data["seconds"], dict(data.get("environment", {}))
+    )
 
 
 def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(report: Report, *, notes: Mapping[str, str] | None = None,
-                    preamble: str = "") -> str:
+def render_markdown(
+    report: Report, *, notes: Mapping[str, str] | None = None, preamble: str = ""
+) -> str:
     """docs/THEOREMS.md: how to regenerate, the table, then every finding in detail.
 
     ``notes`` maps a claim key to an explanatory paragraph (the reading of the finding);
@@ -582,8 +687,7 @@ def render_markdown(report: Report, *, notes: Mapping[str, str] | None = None,
     lines = [
         "# Theorem report",
         "",
-        "Generated by `properties/report.py` from a real run; do not edit by hand. "
-        "Regenerate with",
+        "Generated by `properties/report.py` from a real run; do not edit by hand. Regenerate with",
         "",
         "```",
         REGENERATE,
@@ -598,7 +702,8 @@ def render_markdown(report: Report, *, notes: Mapping[str, str] | None = None,
         *([preamble, ""] if preamble else []),
         f"Profile **{report.profile}** (seed {report.seed}), "
         f"{report.seconds / 60:.1f} minutes; "
-        + ", ".join(f"{k} {v}" for k, v in report.environment.items()) + ".",
+        + ", ".join(f"{k} {v}" for k, v in report.environment.items())
+        + ".",
         "Each claim is a property in `properties/theorems.py` (its docstring states the claim, "
         "the paper reference and the exact definition); *tried* counts the generated instances "
         "in the claim's scope. A counterexample is the instance Hypothesis shrank the first "
@@ -608,11 +713,17 @@ def render_markdown(report: Report, *, notes: Mapping[str, str] | None = None,
         "|---|---|---|---:|---|",
     ]
     for o in report.outcomes:
-        verdict = ("**holds**" if o.holds else
-                   f"**counterexample** ({o.failures} of {o.tried} fail)" if not o.errors
-                   else f"**error** ({o.errors})")
-        lines.append(f"| `{o.key}`: {_md_cell(o.statement)} | {_md_cell(o.paper_ref)} | "
-                     f"{_md_cell(o.definition)} | {o.tried:,} | {verdict} |")
+        verdict = (
+            "**holds**"
+            if o.holds
+            else f"**counterexample** ({o.failures} of {o.tried} fail)"
+            if not o.errors
+            else f"**error** ({o.errors})"
+        )
+        lines.append(
+            f"| `{o.key}`: {_md_cell(o.statement)} | {_md_cell(o.paper_ref)} | "
+            f"{_md_cell(o.definition)} | {o.tried:,} | {verdict} |"
+        )
     lines += ["", "## Findings and measurements", ""]
     for o in report.outcomes:
         lines += [f"### `{o.key}` — {o.verdict}", ""]
@@ -623,25 +734,45 @@ def render_markdown(report: Report, *, notes: Mapping[str, str] | None = None,
             lines += [f"- {_md_cell(v)}" for v in o.violations[:8]]
             if o.counterexample_arguments:
                 lines += ["", f"Other drawn arguments: `{json.dumps(o.counterexample_arguments)}`"]
-            lines += ["", "Minimal instance (FORMAT.md v1"
-                      + (f", `tests/regressions/{o.key}.json`" if o.counterexample_path else "")
-                      + "):", "", "```json", dump_json(o.counterexample, indent=1), "```", ""]
+            lines += [
+                "",
+                "Minimal instance (FORMAT.md v1"
+                + (f", `tests/regressions/{o.key}.json`" if o.counterexample_path else "")
+                + "):",
+                "",
+                "```json",
+                dump_json(o.counterexample, indent=1),
+                "```",
+                "",
+            ]
         summary = {k: v for k, v in o.summary.items()}
         if "iterations_by_depth" in summary:
             table = summary.pop("iterations_by_depth")
-            lines += ["Rounds of the meta-algorithm against the horizon T (instances):", "",
-                      "| T | bound T + 1 | rounds: instances |", "|---:|---:|---|"]
+            lines += [
+                "Rounds of the meta-algorithm against the horizon T (instances):",
+                "",
+                "| T | bound T + 1 | rounds: instances |",
+                "|---:|---:|---|",
+            ]
             for depth, counter in table.items():
                 cells = ", ".join(f"{k}: {v:,}" for k, v in counter.items())
                 lines.append(f"| {depth} | {int(depth) + 1} | {cells} |")
             lines.append("")
         if summary:
-            lines += ["Measurements: " + "; ".join(
-                f"{name} {_summary_text(value)}" for name, value in summary.items()), ""]
+            lines += [
+                "Measurements: "
+                + "; ".join(f"{name} {_summary_text(value)}" for name, value in summary.items()),
+                "",
+            ]
         if o.witness is not None:
-            lines += [f"Largest-gap witness (FORMAT.md v1, `tests/regressions/{o.key}"
-                      ".witness.json`):", "", "```json", dump_json(o.witness, indent=1), "```",
-                      ""]
+            lines += [
+                f"Largest-gap witness (FORMAT.md v1, `tests/regressions/{o.key}.witness.json`):",
+                "",
+                "```json",
+                dump_json(o.witness, indent=1),
+                "```",
+                "",
+            ]
         lines.append(f"Run time: {o.seconds:.0f} s.")
         lines.append("")
     return "\n".join(lines)

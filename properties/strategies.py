@@ -73,8 +73,12 @@ EPISODIC_DISCOUNTS: tuple[Fraction, ...] = (Fraction(1), Fraction(9, 10), Fracti
 #: Discounts of discounted instances (all < 1).
 DISCOUNTED_DISCOUNTS: tuple[Fraction, ...] = (Fraction(9, 10), Fraction(1, 2), Fraction(3, 4))
 #: γ near 0 and near 1, added when ``degenerate=True``.
-DEGENERATE_DISCOUNTS: tuple[Fraction, ...] = (Fraction(0), Fraction(1, 1000), Fraction(99, 100),
-                                              Fraction(999, 1000))
+DEGENERATE_DISCOUNTS: tuple[Fraction, ...] = (
+    Fraction(0),
+    Fraction(1, 1000),
+    Fraction(99, 100),
+    Fraction(999, 1000),
+)
 #: Agent rewards lie in [AGENT_REWARD_RANGE[0], AGENT_REWARD_RANGE[1]], principal rewards in
 #: PRINCIPAL_REWARD_RANGE (both in units of the reward denominator).
 AGENT_REWARD_RANGE: tuple[int, int] = (-2, 1)
@@ -104,8 +108,14 @@ def _check_bool(name: str, value: Any, *, allow_none: bool = False) -> bool | No
     return value
 
 
-def _check_sizes(min_states: Any, max_states: Any, min_actions: Any, max_actions: Any,
-                 min_outcomes: Any, max_outcomes: Any) -> tuple[int, int, int, int, int, int]:
+def _check_sizes(
+    min_states: Any,
+    max_states: Any,
+    min_actions: Any,
+    max_actions: Any,
+    min_outcomes: Any,
+    max_outcomes: Any,
+) -> tuple[int, int, int, int, int, int]:
     lo_s = _check_int("min_states", min_states)
     hi_s = _check_int("max_states", max_states)
     if lo_s > hi_s:
@@ -149,8 +159,14 @@ def _distribution(draw: Draw, denominator: int, parts: int) -> list[Fraction]:
 
 def _successors(draw: Draw, pool: Sequence[int], denominator: int) -> list[list[Any]]:
     """A distribution over 1..MAX_BRANCHING distinct states of ``pool`` (no zero entries)."""
-    targets = draw(st.lists(st.sampled_from(list(pool)), min_size=1,
-                            max_size=min(MAX_BRANCHING, len(pool)), unique=True))
+    targets = draw(
+        st.lists(
+            st.sampled_from(list(pool)),
+            min_size=1,
+            max_size=min(MAX_BRANCHING, len(pool)),
+            unique=True,
+        )
+    )
     targets = sorted(targets)
     if len(targets) == 1:
         return [[targets[0], Fraction(1)]]
@@ -159,8 +175,9 @@ def _successors(draw: Draw, pool: Sequence[int], denominator: int) -> list[list[
     return [[t, Fraction(w + 1, denominator)] for t, w in zip(targets, weights, strict=True)]
 
 
-def _tree_transitions(draw: Draw, n_states: int, n_outcomes: int, denominator: int
-                      ) -> list[list[list[list[Any]]]]:
+def _tree_transitions(
+    draw: Draw, n_states: int, n_outcomes: int, denominator: int
+) -> list[list[list[list[Any]]]]:
     """Each state ``s > 0`` hangs below one (parent < s, outcome); siblings share a slot."""
     slots: dict[tuple[int, int], list[int]] = {}
     for child in range(1, n_states):
@@ -182,14 +199,16 @@ def _tree_transitions(draw: Draw, n_states: int, n_outcomes: int, denominator: i
                 while total < len(children):  # keep float-mode numbers exact decimals
                     total *= 10
                 weights = _composition(draw, total - len(children), len(children))
-                row.append([[c, Fraction(w + 1, total)]
-                            for c, w in zip(children, weights, strict=True)])
+                row.append(
+                    [[c, Fraction(w + 1, total)] for c, w in zip(children, weights, strict=True)]
+                )
         transitions.append(row)
     return transitions
 
 
-def _dag_transitions(draw: Draw, n_states: int, n_outcomes: int, denominator: int
-                     ) -> list[list[list[list[Any]]]]:
+def _dag_transitions(
+    draw: Draw, n_states: int, n_outcomes: int, denominator: int
+) -> list[list[list[list[Any]]]]:
     """Every (s, o) ends the episode or leads to up to two *later* states (acyclic)."""
     transitions: list[list[list[list[Any]]]] = []
     for s in range(n_states):
@@ -204,8 +223,9 @@ def _dag_transitions(draw: Draw, n_states: int, n_outcomes: int, denominator: in
     return transitions
 
 
-def _cyclic_transitions(draw: Draw, n_states: int, n_outcomes: int, denominator: int
-                        ) -> list[list[list[list[Any]]]]:
+def _cyclic_transitions(
+    draw: Draw, n_states: int, n_outcomes: int, denominator: int
+) -> list[list[list[list[Any]]]]:
     """Every (s, o) leads to up to two arbitrary states, or (rarely drawn) ends the episode."""
     transitions: list[list[list[list[Any]]]] = []
     for _ in range(n_states):
@@ -216,33 +236,37 @@ def _cyclic_transitions(draw: Draw, n_states: int, n_outcomes: int, denominator:
     return transitions
 
 
-def _random_distribution(rng: np.random.Generator, denominator: int, parts: int
-                         ) -> list[Fraction]:
+def _random_distribution(rng: np.random.Generator, denominator: int, parts: int) -> list[Fraction]:
     """A Dirichlet(1) distribution rounded to multiples of ``1/denominator``."""
     counts = np.floor(rng.dirichlet(np.ones(parts)) * denominator).astype(int)
     counts[rng.integers(parts)] += denominator - counts.sum()
     return [Fraction(int(c), denominator) for c in counts]
 
 
-def _random_successors(rng: np.random.Generator, pool: Sequence[int], denominator: int
-                       ) -> list[list[Any]]:
+def _random_successors(
+    rng: np.random.Generator, pool: Sequence[int], denominator: int
+) -> list[list[Any]]:
     k = int(rng.integers(1, min(MAX_BRANCHING, len(pool)) + 1))
     targets = sorted(int(t) for t in rng.choice(np.asarray(pool), size=k, replace=False))
     if k == 1:
         return [[targets[0], Fraction(1)]]
     weights = _random_distribution(rng, denominator - k, k)
-    return [[t, (w * (denominator - k) + 1) / denominator]
-            for t, w in zip(targets, weights, strict=True)]
+    return [
+        [t, (w * (denominator - k) + 1) / denominator]
+        for t, w in zip(targets, weights, strict=True)
+    ]
 
 
-def _random_transitions(rng: np.random.Generator, shape: str, n_states: int, n_outcomes: int,
-                        denominator: int) -> list[list[list[list[Any]]]]:
+def _random_transitions(
+    rng: np.random.Generator, shape: str, n_states: int, n_outcomes: int, denominator: int
+) -> list[list[list[list[Any]]]]:
     """Seeded transitions of the given shape (``tree``, ``dag`` or ``cyclic``)."""
     if shape == "tree":
         slots: dict[tuple[int, int], list[int]] = {}
         for child in range(1, n_states):
-            slots.setdefault((int(rng.integers(child)), int(rng.integers(n_outcomes))),
-                             []).append(child)
+            slots.setdefault((int(rng.integers(child)), int(rng.integers(n_outcomes))), []).append(
+                child
+            )
         rows: list[list[list[list[Any]]]] = []
         for s in range(n_states):
             row: list[list[list[Any]]] = []
@@ -255,22 +279,36 @@ def _random_transitions(rng: np.random.Generator, shape: str, n_states: int, n_o
                 while total < len(children):
                     total *= 10
                 weights = _random_distribution(rng, total - len(children), len(children))
-                row.append([[c, (w * (total - len(children)) + 1) / total]
-                            for c, w in zip(children, weights, strict=True)])
+                row.append(
+                    [
+                        [c, (w * (total - len(children)) + 1) / total]
+                        for c, w in zip(children, weights, strict=True)
+                    ]
+                )
             rows.append(row)
         return rows
     out: list[list[list[list[Any]]]] = []
     for s in range(n_states):
         pool = list(range(n_states)) if shape == "cyclic" else list(range(s + 1, n_states))
-        out.append([_random_successors(rng, pool, denominator)
-                    if pool and (shape == "cyclic" or rng.random() < 0.75) else []
-                    for _ in range(n_outcomes)])
+        out.append(
+            [
+                _random_successors(rng, pool, denominator)
+                if pool and (shape == "cyclic" or rng.random() < 0.75)
+                else []
+                for _ in range(n_outcomes)
+            ]
+        )
     return out
 
 
-def _apply_degeneracy(draw: Draw, probs: list[list[list[Fraction]]],
-                      agent: list[list[Fraction]], principal: list[list[Fraction]],
-                      observed: bool, reward_den: int) -> list[str]:
+def _apply_degeneracy(
+    draw: Draw,
+    probs: list[list[list[Fraction]]],
+    agent: list[list[Fraction]],
+    principal: list[list[Fraction]],
+    observed: bool,
+    reward_den: int,
+) -> list[str]:
     """Edit the drawn numbers in place to plant ties and unimplementable actions."""
     n_s, n_a, n_o = len(probs), len(probs[0]), len(probs[0][0])
     planted: list[str] = []
@@ -301,8 +339,7 @@ def _apply_degeneracy(draw: Draw, probs: list[list[list[Fraction]]],
     if not observed and n_a >= 2 and _sometimes(draw):  # unimplementable action
         s = draw(st.integers(0, n_s - 1))
         if n_a >= 3 and draw(st.booleans()):
-            a, b, c = draw(st.lists(st.integers(0, n_a - 1), min_size=3, max_size=3,
-                                    unique=True))
+            a, b, c = draw(st.lists(st.integers(0, n_a - 1), min_size=3, max_size=3, unique=True))
             probs[s][c] = [(x + y) / 2 for x, y in zip(probs[s][a], probs[s][b], strict=True)]
             agent[s][c] = min(agent[s][a], agent[s][b]) - Fraction(1, reward_den)
             planted.append(f"unimplementable-mixture@s{s}")
@@ -315,10 +352,22 @@ def _apply_degeneracy(draw: Draw, probs: list[list[list[Fraction]]],
 
 
 @st.composite
-def _instances(draw: Draw, *, family: str, shape: str, min_states: int, max_states: int,
-               min_actions: int, max_actions: int, min_outcomes: int, max_outcomes: int,
-               observed_action: bool | None, exact: bool, degenerate: bool,
-               discounts: tuple[Fraction, ...] | None) -> PrincipalAgentMDP:
+def _instances(
+    draw: Draw,
+    *,
+    family: str,
+    shape: str,
+    min_states: int,
+    max_states: int,
+    min_actions: int,
+    max_actions: int,
+    min_outcomes: int,
+    max_outcomes: int,
+    observed_action: bool | None,
+    exact: bool,
+    degenerate: bool,
+    discounts: tuple[Fraction, ...] | None,
+) -> PrincipalAgentMDP:
     observed = _sometimes(draw) if observed_action is None else observed_action
     if family == "all":
         family = draw(st.sampled_from(["episodic", "discounted"]))
@@ -330,30 +379,41 @@ def _instances(draw: Draw, *, family: str, shape: str, min_states: int, max_stat
     dens = EXACT_DENOMINATORS if exact else FLOAT_DENOMINATORS
     # numbers: drawn one by one (shrinkable, degenerate-prone), or — about half the time —
     # generated from a drawn seed (generic: interior probabilities, rents, deep episodes)
-    rng = (np.random.default_rng(draw(st.integers(0, 2**32 - 1))) if _sometimes(draw, 2)
-           else None)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1))) if _sometimes(draw, 2) else None
     prob_den = draw(st.sampled_from(dens)) if rng is None else RANDOM_DENOMINATOR
     reward_den = draw(st.sampled_from(dens)) if rng is None else RANDOM_DENOMINATOR
     lo_a, hi_a = AGENT_REWARD_RANGE
     lo_p, hi_p = PRINCIPAL_REWARD_RANGE
     if observed:
-        probs = [[[Fraction(int(o == a)) for o in range(n_o)] for a in range(n_a)]
-                 for _ in range(n_s)]
+        probs = [
+            [[Fraction(int(o == a)) for o in range(n_o)] for a in range(n_a)] for _ in range(n_s)
+        ]
     elif rng is None:
         probs = [[_distribution(draw, prob_den, n_o) for _ in range(n_a)] for _ in range(n_s)]
     else:
-        probs = [[_random_distribution(rng, prob_den, n_o) for _ in range(n_a)]
-                 for _ in range(n_s)]
+        probs = [[_random_distribution(rng, prob_den, n_o) for _ in range(n_a)] for _ in range(n_s)]
     if rng is None:
-        agent = [[Fraction(draw(st.integers(lo_a * reward_den, hi_a * reward_den)), reward_den)
-                  for _ in range(n_a)] for _ in range(n_s)]
-        principal = [[Fraction(draw(st.integers(lo_p * reward_den, hi_p * reward_den)),
-                               reward_den) for _ in range(n_o)] for _ in range(n_s)]
+        agent = [
+            [
+                Fraction(draw(st.integers(lo_a * reward_den, hi_a * reward_den)), reward_den)
+                for _ in range(n_a)
+            ]
+            for _ in range(n_s)
+        ]
+        principal = [
+            [
+                Fraction(draw(st.integers(lo_p * reward_den, hi_p * reward_den)), reward_den)
+                for _ in range(n_o)
+            ]
+            for _ in range(n_s)
+        ]
     else:
         numerators_a: list[list[int]] = rng.integers(
-            lo_a * reward_den, hi_a * reward_den + 1, (n_s, n_a)).tolist()
+            lo_a * reward_den, hi_a * reward_den + 1, (n_s, n_a)
+        ).tolist()
         numerators_p: list[list[int]] = rng.integers(
-            lo_p * reward_den, hi_p * reward_den + 1, (n_s, n_o)).tolist()
+            lo_p * reward_den, hi_p * reward_den + 1, (n_s, n_o)
+        ).tolist()
         agent = [[Fraction(k, reward_den) for k in row] for row in numerators_a]
         principal = [[Fraction(k, reward_den) for k in row] for row in numerators_p]
     if family == "episodic":
@@ -364,23 +424,30 @@ def _instances(draw: Draw, *, family: str, shape: str, min_states: int, max_stat
             transitions = build(draw, n_s, n_o, prob_den)
         pool = discounts or (EPISODIC_DISCOUNTS + (DEGENERATE_DISCOUNTS if degenerate else ()))
     else:
-        transitions = (_cyclic_transitions(draw, n_s, n_o, prob_den) if rng is None
-                       else _random_transitions(rng, "cyclic", n_s, n_o, prob_den))
-        pool = discounts or (DISCOUNTED_DISCOUNTS
-                             + (DEGENERATE_DISCOUNTS if degenerate else ()))
+        transitions = (
+            _cyclic_transitions(draw, n_s, n_o, prob_den)
+            if rng is None
+            else _random_transitions(rng, "cyclic", n_s, n_o, prob_den)
+        )
+        pool = discounts or (DISCOUNTED_DISCOUNTS + (DEGENERATE_DISCOUNTS if degenerate else ()))
     gamma = draw(st.sampled_from(pool))
-    planted = (_apply_degeneracy(draw, probs, agent, principal, observed, reward_den)
-               if degenerate else [])
+    planted = (
+        _apply_degeneracy(draw, probs, agent, principal, observed, reward_den) if degenerate else []
+    )
     label = family if family == "discounted" else f"episodic-{shape}"
     extra = f" [{', '.join(planted)}]" if planted else ""
     return build_model(
         states=[f"s{i}" for i in range(n_s)],
         actions=[f"a{i}" for i in range(n_a)],
         outcomes=[f"a{i}" for i in range(n_a)] if observed else [f"o{i}" for i in range(n_o)],
-        initial_state=0, discount=gamma, outcome_probs=probs, agent_reward=agent,
-        principal_reward=principal, transitions=transitions, observed_action=observed,
-        name=f"hypothesis {label}{' observed' if observed else ''} "
-             f"S={n_s} A={n_a} O={n_o}{extra}",
+        initial_state=0,
+        discount=gamma,
+        outcome_probs=probs,
+        agent_reward=agent,
+        principal_reward=principal,
+        transitions=transitions,
+        observed_action=observed,
+        name=f"hypothesis {label}{' observed' if observed else ''} S={n_s} A={n_a} O={n_o}{extra}",
         exact=exact,
     )
 
@@ -389,11 +456,11 @@ def _check_discounts(discounts: Any, *, episodic: bool) -> tuple[Fraction, ...] 
     if discounts is None:
         return None
     try:
-        values = tuple(Fraction(d) if not isinstance(d, float) else Fraction(repr(d))
-                       for d in discounts)
+        values = tuple(
+            Fraction(d) if not isinstance(d, float) else Fraction(repr(d)) for d in discounts
+        )
     except (TypeError, ValueError) as error:
-        raise InvalidArgument(f"discounts must be numbers, got {discounts!r} ({error})"
-                              ) from None
+        raise InvalidArgument(f"discounts must be numbers, got {discounts!r} ({error})") from None
     if not values:
         raise InvalidArgument("discounts must not be empty")
     top = Fraction(1) if episodic else Fraction(1) - Fraction(1, 10**12)
@@ -446,19 +513,29 @@ def instances(
         raise InvalidArgument(f"family must be one of {FAMILIES}, got {family!r}")
     if shape not in SHAPES:
         raise InvalidArgument(f"shape must be one of {SHAPES}, got {shape!r}")
-    lo_s, hi_s, lo_a, hi_a, lo_o, hi_o = _check_sizes(min_states, max_states, min_actions,
-                                                       max_actions, min_outcomes, max_outcomes)
+    lo_s, hi_s, lo_a, hi_a, lo_o, hi_o = _check_sizes(
+        min_states, max_states, min_actions, max_actions, min_outcomes, max_outcomes
+    )
     observed = _check_bool("observed_action", observed_action, allow_none=True)
     exact_flag = _check_bool("exact", exact)
     degenerate_flag = _check_bool("degenerate", degenerate)
     if discounts is not None and family == "all":
         raise InvalidArgument("discounts needs family='episodic' or family='discounted'")
     gammas = _check_discounts(discounts, episodic=family == "episodic")
-    return _instances(family=family, shape=shape, min_states=lo_s, max_states=hi_s,
-                      min_actions=lo_a, max_actions=hi_a, min_outcomes=lo_o,
-                      max_outcomes=hi_o,
-                      observed_action=observed, exact=bool(exact_flag),
-                      degenerate=bool(degenerate_flag), discounts=gammas)
+    return _instances(
+        family=family,
+        shape=shape,
+        min_states=lo_s,
+        max_states=hi_s,
+        min_actions=lo_a,
+        max_actions=hi_a,
+        min_outcomes=lo_o,
+        max_outcomes=hi_o,
+        observed_action=observed,
+        exact=bool(exact_flag),
+        degenerate=bool(degenerate_flag),
+        discounts=gammas,
+    )
 
 
 def episodic_instances(
@@ -476,11 +553,20 @@ def episodic_instances(
     discounts: Sequence[Any] | None = None,
 ) -> st.SearchStrategy[PrincipalAgentMDP]:
     """Episodic instances (trees and DAGs, γ ≤ 1); see :func:`instances`."""
-    return instances(family="episodic", shape=shape, min_states=min_states,
-                     max_states=max_states, min_actions=min_actions, max_actions=max_actions,
-                     min_outcomes=min_outcomes, max_outcomes=max_outcomes,
-                     observed_action=observed_action, exact=exact,
-                     degenerate=degenerate, discounts=discounts)
+    return instances(
+        family="episodic",
+        shape=shape,
+        min_states=min_states,
+        max_states=max_states,
+        min_actions=min_actions,
+        max_actions=max_actions,
+        min_outcomes=min_outcomes,
+        max_outcomes=max_outcomes,
+        observed_action=observed_action,
+        exact=exact,
+        degenerate=degenerate,
+        discounts=discounts,
+    )
 
 
 def discounted_instances(
@@ -497,16 +583,25 @@ def discounted_instances(
     discounts: Sequence[Any] | None = None,
 ) -> st.SearchStrategy[PrincipalAgentMDP]:
     """Discounted instances with cycles (γ < 1); see :func:`instances`."""
-    return instances(family="discounted", min_states=min_states, max_states=max_states,
-                     min_actions=min_actions, max_actions=max_actions,
-                     min_outcomes=min_outcomes, max_outcomes=max_outcomes,
-                     observed_action=observed_action, exact=exact,
-                     degenerate=degenerate, discounts=discounts)
+    return instances(
+        family="discounted",
+        min_states=min_states,
+        max_states=max_states,
+        min_actions=min_actions,
+        max_actions=max_actions,
+        min_outcomes=min_outcomes,
+        max_outcomes=max_outcomes,
+        observed_action=observed_action,
+        exact=exact,
+        degenerate=degenerate,
+        discounts=discounts,
+    )
 
 
 # ------------------------------------------------------------------- auxiliary strategies
-def contracts(n_outcomes: int, *, max_payment: int = 4, denominator: int = 10
-              ) -> st.SearchStrategy[FloatArray]:
+def contracts(
+    n_outcomes: int, *, max_payment: int = 4, denominator: int = 10
+) -> st.SearchStrategy[FloatArray]:
     """Non-negative contracts ``b : O → ℝ≥0`` on a grid (for off-path deviation checks).
 
     Payments are multiples of ``1/denominator`` in ``[0, max_payment]``; shrinks to zero pay.
@@ -515,19 +610,21 @@ def contracts(n_outcomes: int, *, max_payment: int = 4, denominator: int = 10
     top = _check_int("max_payment", max_payment, low=0)
     den = _check_int("denominator", denominator)
     return st.lists(st.integers(0, top * den), min_size=n, max_size=n).map(
-        lambda ks: np.asarray(ks, dtype=np.float64) / den)
+        lambda ks: np.asarray(ks, dtype=np.float64) / den
+    )
 
 
-def q_tables(n_states: int, n_actions: int, *, magnitude: int = 10, denominator: int = 100
-             ) -> st.SearchStrategy[FloatArray]:
+def q_tables(
+    n_states: int, n_actions: int, *, magnitude: int = 10, denominator: int = 100
+) -> st.SearchStrategy[FloatArray]:
     """Finite principal-Q tables ``(S, A)`` on a grid in ``[−magnitude, magnitude]``."""
     n_s = _check_int("n_states", n_states)
     n_a = _check_int("n_actions", n_actions)
     mag = _check_int("magnitude", magnitude)
     den = _check_int("denominator", denominator)
-    return st.lists(st.integers(-mag * den, mag * den), min_size=n_s * n_a,
-                    max_size=n_s * n_a).map(
-        lambda ks: np.asarray(ks, dtype=np.float64).reshape(n_s, n_a) / den)
+    return st.lists(st.integers(-mag * den, mag * den), min_size=n_s * n_a, max_size=n_s * n_a).map(
+        lambda ks: np.asarray(ks, dtype=np.float64).reshape(n_s, n_a) / den
+    )
 
 
 @st.composite
@@ -543,8 +640,7 @@ def _q_pairs(draw: Draw, n_s: int, n_a: int, magnitude: int) -> tuple[FloatArray
         # q1 ties two actions of one state (greedy takes the lower index); q2 breaks the tie
         # the other way by ε: the greedy policies differ while ‖q1 − q2‖∞ = ε
         s = draw(st.integers(0, n_s - 1))
-        a, b = sorted(draw(st.lists(st.integers(0, n_a - 1), min_size=2, max_size=2,
-                                    unique=True)))
+        a, b = sorted(draw(st.lists(st.integers(0, n_a - 1), min_size=2, max_size=2, unique=True)))
         top = float(np.max(q1[s]))
         q1 = q1.copy()
         q1[s, a] = q1[s, b] = top
@@ -557,8 +653,9 @@ def _q_pairs(draw: Draw, n_s: int, n_a: int, magnitude: int) -> tuple[FloatArray
     return q1, draw(q_tables(n_s, n_a, magnitude=magnitude))
 
 
-def q_pairs(n_states: int, n_actions: int, *, magnitude: int = 10
-            ) -> st.SearchStrategy[tuple[FloatArray, FloatArray]]:
+def q_pairs(
+    n_states: int, n_actions: int, *, magnitude: int = 10
+) -> st.SearchStrategy[tuple[FloatArray, FloatArray]]:
     """Pairs ``(q1, q2)`` of principal-Q tables for contraction checks (PAPER.md §3).
 
     Four kinds: independent tables; ``q2`` a small perturbation of ``q1``; a *tie flip*
@@ -567,8 +664,11 @@ def q_pairs(n_states: int, n_actions: int, *, magnitude: int = 10
     *shift* ``q2 = q1 + c`` (the distance is attained at every state, which detects a wrong
     modulus).
     """
-    return _q_pairs(_check_int("n_states", n_states), _check_int("n_actions", n_actions),
-                    _check_int("magnitude", magnitude))
+    return _q_pairs(
+        _check_int("n_states", n_states),
+        _check_int("n_actions", n_actions),
+        _check_int("magnitude", magnitude),
+    )
 
 
 __all__ = [

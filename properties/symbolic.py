@@ -48,8 +48,9 @@ PARAMETER_KINDS = ("discount", "agent_reward", "principal_reward")
 
 
 # ============================================================================ closed forms
-def closed_form_two_outcomes(p_rec: Any, deviations: Sequence[tuple[Any, Any]]
-                             ) -> tuple[Any, Any, Any]:
+def closed_form_two_outcomes(
+    p_rec: Any, deviations: Sequence[tuple[Any, Any]]
+) -> tuple[Any, Any, Any]:
     """The minimal contract for two outcomes (PAPER.md §1 [D], any ordering of the
     probabilities), as sympy expressions.
 
@@ -143,8 +144,9 @@ class SymbolicSolution:
     def _composed(self, local: tuple[Any, ...], state: int) -> Any:
         replacements: dict[Any, Any] = {}
         for s in self.order:
-            replacements[self.principal_placeholders[s]] = \
-                self.local_principal[s].xreplace(replacements)
+            replacements[self.principal_placeholders[s]] = self.local_principal[s].xreplace(
+                replacements
+            )
             replacements[self.agent_placeholders[s]] = self.local_agent[s].xreplace(replacements)
             if s == state:
                 break
@@ -158,16 +160,16 @@ class SymbolicSolution:
         """V^a(state) as one expression in θ (nested ``Piecewise``, unevaluated)."""
         return self._composed(self.local_agent, state)
 
-    def pieces(self, state: int, *, which: str = "principal",
-               domain: sympy.Set | None = None) -> list[tuple[Any, sympy.Set]]:
+    def pieces(
+        self, state: int, *, which: str = "principal", domain: sympy.Set | None = None
+    ) -> list[tuple[Any, sympy.Set]]:
         """``V^p(state)`` (or ``V^a`` with ``which="agent"``) as ``(expression, set)`` pairs
         partitioning ``domain`` (default: [0, 1] for γ, the real line for a reward).
 
         Folding nested conditions is costly: meant for small instances."""
         expr = self.principal_value(state) if which == "principal" else self.agent_value(state)
         if domain is None:
-            domain = sympy.Interval(0, 1) if self.parameter[0] == "discount" \
-                else sympy.S.Reals
+            domain = sympy.Interval(0, 1) if self.parameter[0] == "discount" else sympy.S.Reals
         folded = sympy.piecewise_fold(expr.doit().rewrite(sympy.Piecewise))
         if not isinstance(folded, sympy.Piecewise):
             return [(sympy.simplify(folded), domain)]
@@ -187,8 +189,7 @@ def _rational(expr: Any, values: dict[Any, Any]) -> Fraction:
 
 def _check_parameter(model: PrincipalAgentMDP, parameter: Parameter) -> Parameter:
     if not parameter or parameter[0] not in PARAMETER_KINDS:
-        raise ValueError(f"parameter must start with one of {PARAMETER_KINDS}, got "
-                         f"{parameter!r}")
+        raise ValueError(f"parameter must start with one of {PARAMETER_KINDS}, got {parameter!r}")
     if parameter[0] == "discount":
         return ("discount",)
     if len(parameter) != 3:
@@ -200,8 +201,7 @@ def _check_parameter(model: PrincipalAgentMDP, parameter: Parameter) -> Paramete
     return (parameter[0], int(s), int(i))
 
 
-def substitute(model: PrincipalAgentMDP, parameter: Parameter, value: Any
-               ) -> PrincipalAgentMDP:
+def substitute(model: PrincipalAgentMDP, parameter: Parameter, value: Any) -> PrincipalAgentMDP:
     """The instance with the parameter's number set to ``value`` (exact)."""
     parameter = _check_parameter(model, parameter)
     data = model.exact_data()
@@ -219,8 +219,12 @@ def substitute(model: PrincipalAgentMDP, parameter: Parameter, value: Any
     return replace(model, principal_reward=floats, exact=replace(data, principal_reward=array))
 
 
-def symbolic_backward_induction(model: PrincipalAgentMDP, parameter: Parameter = ("discount",),
-                                *, symbol: sympy.Symbol | None = None) -> SymbolicSolution:
+def symbolic_backward_induction(
+    model: PrincipalAgentMDP,
+    parameter: Parameter = ("discount",),
+    *,
+    symbol: sympy.Symbol | None = None,
+) -> SymbolicSolution:
     """Backward induction (PAPER.md §2) with ``parameter`` kept symbolic (module docstring).
 
     Parameters
@@ -234,10 +238,17 @@ def symbolic_backward_induction(model: PrincipalAgentMDP, parameter: Parameter =
     if heights is None:
         raise ValueError("symbolic backward induction needs an episodic instance")
     if not model.observed_action and model.n_outcomes != 2:
-        raise ValueError("symbolic minimal contracts need two outcomes or observed action, got "
-                         f"{model.n_outcomes} outcomes")
-    theta = symbol if symbol is not None else sympy.Symbol(
-        "θ", nonnegative=True) if parameter[0] == "discount" else sympy.Symbol("θ", real=True)
+        raise ValueError(
+            "symbolic minimal contracts need two outcomes or observed action, got "
+            f"{model.n_outcomes} outcomes"
+        )
+    theta = (
+        symbol
+        if symbol is not None
+        else sympy.Symbol("θ", nonnegative=True)
+        if parameter[0] == "discount"
+        else sympy.Symbol("θ", real=True)
+    )
     data = model.exact_data()
 
     def rational(x: Fraction) -> sympy.Rational:
@@ -250,8 +261,7 @@ def symbolic_backward_induction(model: PrincipalAgentMDP, parameter: Parameter =
         agent[parameter[1]][parameter[2]] = theta
     elif parameter[0] == "principal_reward":
         principal[parameter[1]][parameter[2]] = theta
-    probs = [[[rational(x) for x in row] for row in state]
-             for state in data.outcome_probs.tolist()]
+    probs = [[[rational(x) for x in row] for row in state] for state in data.outcome_probs.tolist()]
     n_s, n_a, n_o = model.n_states, model.n_actions, model.n_outcomes
     offsets, nxt = model.transition_offsets.tolist(), model.transition_next.tolist()
     tprob = [rational(x) for x in data.transition_prob.tolist()]
@@ -265,12 +275,15 @@ def symbolic_backward_induction(model: PrincipalAgentMDP, parameter: Parameter =
         w_a, w_p = [], []
         for o in range(n_o):
             lo, hi = offsets[s * n_o + o], offsets[s * n_o + o + 1]
-            w_a.append(gamma * sum((tprob[k] * v_a[nxt[k]] for k in range(lo, hi)),
-                                   sympy.S.Zero))
-            w_p.append(principal[s][o] + gamma * sum((tprob[k] * v_p[nxt[k]]
-                                                       for k in range(lo, hi)), sympy.S.Zero))
-        q_bar = [agent[s][a] + sum((probs[s][a][o] * w_a[o] for o in range(n_o)),
-                                   sympy.S.Zero) for a in range(n_a)]
+            w_a.append(gamma * sum((tprob[k] * v_a[nxt[k]] for k in range(lo, hi)), sympy.S.Zero))
+            w_p.append(
+                principal[s][o]
+                + gamma * sum((tprob[k] * v_p[nxt[k]] for k in range(lo, hi)), sympy.S.Zero)
+            )
+        q_bar = [
+            agent[s][a] + sum((probs[s][a][o] * w_a[o] for o in range(n_o)), sympy.S.Zero)
+            for a in range(n_a)
+        ]
         q, agent_if, implementable = [], [], []
         for g in range(n_a):
             if model.observed_action:
@@ -279,8 +292,8 @@ def symbolic_backward_induction(model: PrincipalAgentMDP, parameter: Parameter =
             else:
                 p = probs[s][g][1]
                 b0, b1, ok = closed_form_two_outcomes(
-                    p, [(p - probs[s][a][1], q_bar[a] - q_bar[g]) for a in range(n_a)
-                        if a != g])
+                    p, [(p - probs[s][a][1], q_bar[a] - q_bar[g]) for a in range(n_a) if a != g]
+                )
                 cost = (1 - p) * b0 + p * b1
             q.append(sum((probs[s][g][o] * w_p[o] for o in range(n_o)), sympy.S.Zero) - cost)
             agent_if.append(q_bar[g] + cost)
@@ -288,20 +301,30 @@ def symbolic_backward_induction(model: PrincipalAgentMDP, parameter: Parameter =
         conditions = []
         for g in range(n_a):
             parts = [implementable[g]]
-            parts += [sympy.Or(sympy.Not(implementable[h]), sympy.Lt(q[h], q[g]))
-                      for h in range(g)]
-            parts += [sympy.Or(sympy.Not(implementable[h]), sympy.Le(q[h], q[g]))
-                      for h in range(g + 1, n_a)]
+            parts += [sympy.Or(sympy.Not(implementable[h]), sympy.Lt(q[h], q[g])) for h in range(g)]
+            parts += [
+                sympy.Or(sympy.Not(implementable[h]), sympy.Le(q[h], q[g]))
+                for h in range(g + 1, n_a)
+            ]
             conditions.append(sympy.And(*parts))
         # unevaluated and in terms of the successors' placeholders (see SymbolicSolution)
-        local_p[s] = sympy.Piecewise(*[(q[g], conditions[g]) for g in range(n_a)],
-                                     evaluate=False)
-        local_a[s] = sympy.Piecewise(*[(agent_if[g], conditions[g]) for g in range(n_a)],
-                                     evaluate=False)
-        rec[s] = sympy.Piecewise(*[(sympy.Integer(g), conditions[g]) for g in range(n_a)],
-                                 evaluate=False)
-    return SymbolicSolution(theta, parameter, tuple(order), tuple(local_p), tuple(local_a),
-                            tuple(rec), tuple(v_p), tuple(v_a))
+        local_p[s] = sympy.Piecewise(*[(q[g], conditions[g]) for g in range(n_a)], evaluate=False)
+        local_a[s] = sympy.Piecewise(
+            *[(agent_if[g], conditions[g]) for g in range(n_a)], evaluate=False
+        )
+        rec[s] = sympy.Piecewise(
+            *[(sympy.Integer(g), conditions[g]) for g in range(n_a)], evaluate=False
+        )
+    return SymbolicSolution(
+        theta,
+        parameter,
+        tuple(order),
+        tuple(local_p),
+        tuple(local_a),
+        tuple(rec),
+        tuple(v_p),
+        tuple(v_a),
+    )
 
 
 def check_symbolic_agreement(
@@ -326,8 +349,11 @@ def check_symbolic_agreement(
     """
     claim = "symbolic-backward-induction"
     solution = symbolic(model, parameter)
-    exact = exact_solver if exact_solver is not None else (
-        lambda m: solve_backward_induction(m, exact=True))
+    exact = (
+        exact_solver
+        if exact_solver is not None
+        else (lambda m: solve_backward_induction(m, exact=True))
+    )
     out: list[str] = []
     for value in values:
         instance = substitute(model, parameter, value)
@@ -337,18 +363,26 @@ def check_symbolic_agreement(
         for s in range(model.n_states):
             name = model.states[s]
             if v_p[s] != reference.principal_values[s] or v_a[s] != reference.agent_values[s]:
-                out.append(f"θ = {value}, {name}: symbolic (V^p, V^a) = ({v_p[s]}, {v_a[s]}), "
-                           f"exact solver ({reference.principal_values[s]}, "
-                           f"{reference.agent_values[s]})")
+                out.append(
+                    f"θ = {value}, {name}: symbolic (V^p, V^a) = ({v_p[s]}, {v_a[s]}), "
+                    f"exact solver ({reference.principal_values[s]}, "
+                    f"{reference.agent_values[s]})"
+                )
             if rec[s] != int(reference.recommended[s]):
-                out.append(f"θ = {value}, {name}: symbolic recommends {rec[s]}, exact solver "
-                           f"{int(reference.recommended[s])}")
-            if abs(float(v_p[s]) - float(numeric.principal_values[s])) > tol or \
-                    abs(float(v_a[s]) - float(numeric.agent_values[s])) > tol:
-                out.append(f"θ = {value}, {name}: symbolic (V^p, V^a) = ({float(v_p[s]):.9g}, "
-                           f"{float(v_a[s]):.9g}), float solver "
-                           f"({float(numeric.principal_values[s]):.9g}, "
-                           f"{float(numeric.agent_values[s]):.9g})")
+                out.append(
+                    f"θ = {value}, {name}: symbolic recommends {rec[s]}, exact solver "
+                    f"{int(reference.recommended[s])}"
+                )
+            if (
+                abs(float(v_p[s]) - float(numeric.principal_values[s])) > tol
+                or abs(float(v_a[s]) - float(numeric.agent_values[s])) > tol
+            ):
+                out.append(
+                    f"θ = {value}, {name}: symbolic (V^p, V^a) = ({float(v_p[s]):.9g}, "
+                    f"{float(v_a[s]):.9g}), float solver "
+                    f"({float(numeric.principal_values[s]):.9g}, "
+                    f"{float(numeric.agent_values[s]):.9g})"
+                )
     return PropertyResult(claim, not out, tuple(out), {"values": len(values)})
 
 
@@ -384,8 +418,11 @@ class KKTProof:
         return all(case.proven for case in self.cases)
 
     def failures(self) -> list[str]:
-        return [f"{case.description}: " + ", ".join(c for c, ok in case.conditions if not ok)
-                for case in self.cases if not case.proven]
+        return [
+            f"{case.description}: " + ", ".join(c for c, ok in case.conditions if not ok)
+            for case in self.cases
+            if not case.proven
+        ]
 
 
 def _nonnegative(expr: Any) -> bool:
@@ -423,9 +460,9 @@ def _regions(has_low: bool, has_high: bool) -> list[str]:
     return ["pay-nothing"]
 
 
-def prove_two_outcome_closed_form(*, max_deviations: int = 2,
-                                  closed_form: ClosedForm = closed_form_two_outcomes
-                                  ) -> KKTProof:
+def prove_two_outcome_closed_form(
+    *, max_deviations: int = 2, closed_form: ClosedForm = closed_form_two_outcomes
+) -> KKTProof:
     """Prove symbolically that the two-outcome closed form is the LP optimum (module docstring).
 
     Parameterisation (all symbols non-negative, those marked ``+`` positive): costs
@@ -457,15 +494,33 @@ def prove_two_outcome_closed_form(*, max_deviations: int = 2,
                 for top in tops:
                     for bottom in bottoms:
                         for region in regions:
-                            cases.append(_prove_case(
-                                signs, zeros, zero_kinds, top, bottom, region, c0, c1,
-                                closed_form))
+                            cases.append(
+                                _prove_case(
+                                    signs,
+                                    zeros,
+                                    zero_kinds,
+                                    top,
+                                    bottom,
+                                    region,
+                                    c0,
+                                    c1,
+                                    closed_form,
+                                )
+                            )
     return KKTProof(tuple(cases))
 
 
-def _prove_case(signs: Sequence[str], zeros: Sequence[int], zero_kinds: Sequence[str],
-                top: int | None, bottom: int | None, region: str, c0: Any, c1: Any,
-                closed_form: ClosedForm) -> KKTCase:
+def _prove_case(
+    signs: Sequence[str],
+    zeros: Sequence[int],
+    zero_kinds: Sequence[str],
+    top: int | None,
+    bottom: int | None,
+    region: str,
+    c0: Any,
+    c1: Any,
+    closed_form: ClosedForm,
+) -> KKTCase:
     n = len(signs)
     pos: dict[str, bool] = {"positive": True}
     nonneg: dict[str, bool] = {"nonnegative": True}
@@ -500,11 +555,13 @@ def _prove_case(signs: Sequence[str], zeros: Sequence[int], zero_kinds: Sequence
             kappa = sympy.Symbol(f"κ{i}", **(pos if kind == "block" else nonneg))
             deltas.append(sympy.S.Zero)
             costs.append(-kappa if kind == "tie" else kappa)
-    description = (f"signs {''.join(signs)}"
-                   + (f", zero deviations {list(zero_kinds)}" if zeros else "")
-                   + (f", max ratio at {top}" if top is not None else "")
-                   + (f", min ratio at {bottom}" if bottom is not None else "")
-                   + f", region {region}")
+    description = (
+        f"signs {''.join(signs)}"
+        + (f", zero deviations {list(zero_kinds)}" if zeros else "")
+        + (f", max ratio at {top}" if top is not None else "")
+        + (f", min ratio at {bottom}" if bottom is not None else "")
+        + f", region {region}"
+    )
     b0, b1, implementable = closed_form(c1, list(zip(deltas, costs, strict=True)))
     conditions: list[tuple[str, bool]] = []
     # LP rows (x = (b0, b1)): row a = (−Δ_a, Δ_a), rhs c_a
@@ -512,8 +569,7 @@ def _prove_case(signs: Sequence[str], zeros: Sequence[int], zero_kinds: Sequence
         conditions.append(("closed form says unimplementable", _is_false(implementable)))
         y = [sympy.S.Zero] * n
         if region == "blocked":
-            y[next(z for z, k in zip(zeros, zero_kinds, strict=True) if k == "block")] = \
-                sympy.S.One
+            y[next(z for z, k in zip(zeros, zero_kinds, strict=True) if k == "block")] = sympy.S.One
         else:
             assert top is not None and bottom is not None
             y[top] = 1 / deltas[top]
@@ -521,16 +577,18 @@ def _prove_case(signs: Sequence[str], zeros: Sequence[int], zero_kinds: Sequence
         conditions += [(f"y[{i}] ≥ 0", _nonnegative(y[i])) for i in range(n)]
         col0 = sum((y[i] * -deltas[i] for i in range(n)), sympy.S.Zero)
         col1 = sum((y[i] * deltas[i] for i in range(n)), sympy.S.Zero)
-        conditions += [("(yᵀA)[o0] ≤ 0", _nonnegative(-col0)),
-                       ("(yᵀA)[o1] ≤ 0", _nonnegative(-col1)),
-                       ("y·c > 0", _positive(sum((y[i] * costs[i] for i in range(n)),
-                                                 sympy.S.Zero)))]
+        conditions += [
+            ("(yᵀA)[o0] ≤ 0", _nonnegative(-col0)),
+            ("(yᵀA)[o1] ≤ 0", _nonnegative(-col1)),
+            ("y·c > 0", _positive(sum((y[i] * costs[i] for i in range(n)), sympy.S.Zero))),
+        ]
         return KKTCase(description, "infeasible", tuple(conditions))
     conditions.append(("closed form says implementable", _is_true(implementable)))
     conditions += [("b(o0) ≥ 0", _nonnegative(b0)), ("b(o1) ≥ 0", _nonnegative(b1))]
     for i in range(n):
-        conditions.append((f"IC row {i}: Δ(b1 − b0) ≥ c",
-                           _nonnegative(deltas[i] * (b1 - b0) - costs[i])))
+        conditions.append(
+            (f"IC row {i}: Δ(b1 − b0) ≥ c", _nonnegative(deltas[i] * (b1 - b0) - costs[i]))
+        )
     y = [sympy.S.Zero] * n
     if region == "pay-o1":
         assert top is not None
@@ -541,22 +599,25 @@ def _prove_case(signs: Sequence[str], zeros: Sequence[int], zero_kinds: Sequence
     conditions += [(f"y[{i}] ≥ 0", _nonnegative(y[i])) for i in range(n)]
     col0 = sum((y[i] * -deltas[i] for i in range(n)), sympy.S.Zero)
     col1 = sum((y[i] * deltas[i] for i in range(n)), sympy.S.Zero)
-    conditions += [("(yᵀA)[o0] ≤ C0", _nonnegative(c0 - col0)),
-                   ("(yᵀA)[o1] ≤ C1", _nonnegative(c1 - col1)),
-                   ("C·b = y·c (no duality gap)",
-                    _zero(c0 * b0 + c1 * b1 - sum((y[i] * costs[i] for i in range(n)),
-                                                  sympy.S.Zero)))]
+    conditions += [
+        ("(yᵀA)[o0] ≤ C0", _nonnegative(c0 - col0)),
+        ("(yᵀA)[o1] ≤ C1", _nonnegative(c1 - col1)),
+        (
+            "C·b = y·c (no duality gap)",
+            _zero(c0 * b0 + c1 * b1 - sum((y[i] * costs[i] for i in range(n)), sympy.S.Zero)),
+        ),
+    ]
     return KKTCase(description, "optimal", tuple(conditions))
 
 
-def check_closed_form_proof(*, max_deviations: int = 2,
-                            closed_form: ClosedForm = closed_form_two_outcomes
-                            ) -> PropertyResult:
+def check_closed_form_proof(
+    *, max_deviations: int = 2, closed_form: ClosedForm = closed_form_two_outcomes
+) -> PropertyResult:
     """:func:`prove_two_outcome_closed_form` as a :class:`PropertyResult`."""
-    proof = prove_two_outcome_closed_form(max_deviations=max_deviations,
-                                          closed_form=closed_form)
-    return PropertyResult("closed-form-kkt", proof.holds, tuple(proof.failures()),
-                          {"cases": len(proof.cases)})
+    proof = prove_two_outcome_closed_form(max_deviations=max_deviations, closed_form=closed_form)
+    return PropertyResult(
+        "closed-form-kkt", proof.holds, tuple(proof.failures()), {"cases": len(proof.cases)}
+    )
 
 
 __all__ = [

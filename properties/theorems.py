@@ -81,8 +81,13 @@ FIXED_POINT_ITERATIONS = 200
 #: Discounts of the reading-R1 claims: γ near 0 and moderate γ. The library finds R1's inner
 #: fixed point Q̄_q by successive approximation, about log(tol)/log(γ) steps (≈ 2,700 at
 #: γ = 0.99), which at ≥ 10,000 instances is out of budget; γ near 1 is covered by R2.
-R1_DISCOUNTS: tuple[Fraction, ...] = (Fraction(1, 2), Fraction(9, 10), Fraction(3, 4),
-                                      Fraction(0), Fraction(1, 1000))
+R1_DISCOUNTS: tuple[Fraction, ...] = (
+    Fraction(1, 2),
+    Fraction(9, 10),
+    Fraction(3, 4),
+    Fraction(0),
+    Fraction(1, 1000),
+)
 
 _ZERO = Fraction(0)
 
@@ -146,8 +151,9 @@ def _dot(u: Sequence[Fraction], v: Sequence[Fraction]) -> Fraction:
     return sum((a * b for a, b in zip(u, v, strict=True)), _ZERO)
 
 
-def _principal_continuations(model: PrincipalAgentMDP, v_p: Sequence[Fraction]
-                             ) -> list[list[Fraction]]:
+def _principal_continuations(
+    model: PrincipalAgentMDP, v_p: Sequence[Fraction]
+) -> list[list[Fraction]]:
     """``W^p(s, o) = r^p(s, o) + γ Σ_{s'} T(s, o)(s') V^p(s')`` exactly."""
     data = model.exact_data()
     gamma = data.discount
@@ -159,17 +165,22 @@ def _principal_continuations(model: PrincipalAgentMDP, v_p: Sequence[Fraction]
         row = []
         for o in range(n_o):
             lo, hi = offsets[s * n_o + o], offsets[s * n_o + o + 1]
-            row.append(data.principal_reward[s, o]
-                       + gamma * sum((tprob[k] * v_p[nxt[k]] for k in range(lo, hi)), _ZERO))
+            row.append(
+                data.principal_reward[s, o]
+                + gamma * sum((tprob[k] * v_p[nxt[k]] for k in range(lo, hi)), _ZERO)
+            )
         out.append(row)
     return out
 
 
-def _principal_prefers(probs: Sequence[Sequence[Fraction]], w_p: Sequence[Fraction],
-                       pay: Sequence[Fraction], actions: Sequence[int]) -> Fraction:
+def _principal_prefers(
+    probs: Sequence[Sequence[Fraction]],
+    w_p: Sequence[Fraction],
+    pay: Sequence[Fraction],
+    actions: Sequence[int],
+) -> Fraction:
     """The principal's best value among ``actions`` (ties resolved for the principal)."""
-    return max(_dot(probs[a], [w - b for w, b in zip(w_p, pay, strict=True)])
-               for a in actions)
+    return max(_dot(probs[a], [w - b for w, b in zip(w_p, pay, strict=True)]) for a in actions)
 
 
 def spe_violations(
@@ -210,8 +221,9 @@ def spe_violations(
     """
     tolerance = to_fraction(tol)
     rec = [int(a) for a in np.asarray(recommended).tolist()]
-    evaluation: PolicyEvaluation = evaluate_policy_exact(model, rec, contracts,
-                                                        tie_tolerance=tolerance)
+    evaluation: PolicyEvaluation = evaluate_policy_exact(
+        model, rec, contracts, tie_tolerance=tolerance
+    )
     v_p = list(evaluation.principal_values)
     v_a = list(evaluation.agent_values)
     q_bar = [list(row) for row in evaluation.q_bar]
@@ -229,32 +241,44 @@ def spe_violations(
         best = max(agent_q)
         if rec[s] < 0 or agent_q[rec[s]] < best - tolerance:
             deviation = agent_q.index(best)
-            out.append(f"{name}: agent deviates from the recommendation "
-                       f"{rec[s]} to {deviation} and gains "
-                       f"{_f(best - (agent_q[rec[s]] if rec[s] >= 0 else best))}")
+            out.append(
+                f"{name}: agent deviates from the recommendation "
+                f"{rec[s]} to {deviation} and gains "
+                f"{_f(best - (agent_q[rec[s]] if rec[s] >= 0 else best))}"
+            )
         # principal: every action with its exact minimal contract
         for a in range(model.n_actions):
             exact = minimal_contract_exact(q_bar[s], probs[s], a)
             if not exact.implementable:
                 continue
-            value = _dot(probs[s][a], [w - b for w, b in zip(w_p[s], exact.contract,
-                                                             strict=True)])
+            value = _dot(probs[s][a], [w - b for w, b in zip(w_p[s], exact.contract, strict=True)])
             gain = value - v_p[s]
             best_deviation = max(best_deviation, gain)
             if gain > tolerance:
-                out.append(f"{name}: principal gains {_f(gain)} by implementing action {a} "
-                           f"minimally (value {_f(value)} > V^p = {_f(v_p[s])})")
-        if claimed_principal_values is not None and \
-                abs(to_fraction(claimed_principal_values[s]) - v_p[s]) > tolerance:
-            out.append(f"{name}: claimed V^p = {_f(claimed_principal_values[s])} but the "
-                       f"policy earns {_f(v_p[s])}")
-        if claimed_agent_values is not None and \
-                abs(to_fraction(claimed_agent_values[s]) - v_a[s]) > tolerance:
-            out.append(f"{name}: claimed V^a = {_f(claimed_agent_values[s])} but the agent "
-                       f"earns {_f(v_a[s])}")
+                out.append(
+                    f"{name}: principal gains {_f(gain)} by implementing action {a} "
+                    f"minimally (value {_f(value)} > V^p = {_f(v_p[s])})"
+                )
+        if (
+            claimed_principal_values is not None
+            and abs(to_fraction(claimed_principal_values[s]) - v_p[s]) > tolerance
+        ):
+            out.append(
+                f"{name}: claimed V^p = {_f(claimed_principal_values[s])} but the "
+                f"policy earns {_f(v_p[s])}"
+            )
+        if (
+            claimed_agent_values is not None
+            and abs(to_fraction(claimed_agent_values[s]) - v_a[s]) > tolerance
+        ):
+            out.append(
+                f"{name}: claimed V^a = {_f(claimed_agent_values[s])} but the agent "
+                f"earns {_f(v_a[s])}"
+            )
         if claimed_q_bar is not None:
-            worst = max(abs(to_fraction(claimed_q_bar[s][a]) - q_bar[s][a])
-                        for a in range(model.n_actions))
+            worst = max(
+                abs(to_fraction(claimed_q_bar[s][a]) - q_bar[s][a]) for a in range(model.n_actions)
+            )
             if worst > tolerance:
                 out.append(f"{name}: claimed Q̄ is off by {_f(worst)}")
     for s, contract in offpath:
@@ -266,25 +290,40 @@ def spe_violations(
         best = max(agent_q)
         if claimed_q_bar is not None:
             claimed = np.asarray(claimed_q_bar[s], dtype=np.float64)
-            action = int(best_response(claimed[None], model.outcome_probs[s][None],
-                                       np.asarray(b, dtype=np.float64)[None])[0])
+            action = int(
+                best_response(
+                    claimed[None],
+                    model.outcome_probs[s][None],
+                    np.asarray(b, dtype=np.float64)[None],
+                )[0]
+            )
             if agent_q[action] < best - tolerance:
-                out.append(f"{name}: off-path contract {[_f(x) for x in b]}: the solution's "
-                           f"agent plays {action}, losing {_f(best - agent_q[action])}")
+                out.append(
+                    f"{name}: off-path contract {[_f(x) for x in b]}: the solution's "
+                    f"agent plays {action}, losing {_f(best - agent_q[action])}"
+                )
         # exact ties only: with ties within tol the principal could "save" up to tol times the
         # likelihood-ratio leverage p_a / (p_a − p_a') on a contract the agent barely accepts
         responders = [a for a in range(model.n_actions) if agent_q[a] == best]
         value = _principal_prefers(probs[s], w_p[s], b, responders)
         if value - v_p[s] > tolerance:
-            out.append(f"{name}: principal gains {_f(value - v_p[s])} by offering "
-                       f"{[_f(x) for x in b]}")
-    return out, {"principal_value": float(v_p[model.initial_state]),
-                 "largest_principal_gain": float(best_deviation)}
+            out.append(
+                f"{name}: principal gains {_f(value - v_p[s])} by offering {[_f(x) for x in b]}"
+            )
+    return out, {
+        "principal_value": float(v_p[model.initial_state]),
+        "largest_principal_gain": float(best_deviation),
+    }
 
 
-def _offpath_contracts(model: PrincipalAgentMDP, recommended: Sequence[int], contracts: Any,
-                       contracts_all: Any, seed: int, n_random: int
-                       ) -> list[tuple[int, list[float]]]:
+def _offpath_contracts(
+    model: PrincipalAgentMDP,
+    recommended: Sequence[int],
+    contracts: Any,
+    contracts_all: Any,
+    seed: int,
+    n_random: int,
+) -> list[tuple[int, list[float]]]:
     """Off-path contracts per state: zero pay, the on-path contract 1% short and 1% over,
     every other action's minimal contract, and ``n_random`` random grid contracts."""
     rng = np.random.default_rng(seed)
@@ -314,10 +353,18 @@ def _candidate_q_bars(model: PrincipalAgentMDP) -> list[list[list[Fraction]]]:
     best = [max(row) for row in reward]
     probs = _exact_probs(model)
     w = _principal_continuations(
-        replace(model, exact=replace(data, principal_reward=np.full(
-            data.principal_reward.shape, _ZERO, dtype=object))), best)
-    lookahead = [[reward[s][a] + _dot(probs[s][a], w[s]) for a in range(model.n_actions)]
-                 for s in range(model.n_states)]
+        replace(
+            model,
+            exact=replace(
+                data, principal_reward=np.full(data.principal_reward.shape, _ZERO, dtype=object)
+            ),
+        ),
+        best,
+    )
+    lookahead = [
+        [reward[s][a] + _dot(probs[s][a], w[s]) for a in range(model.n_actions)]
+        for s in range(model.n_states)
+    ]
     return [reward, lookahead]
 
 
@@ -347,8 +394,10 @@ def check_minimal_contract(
       ``expected_payment`` equals ``E_{a^p}[b]`` within ``tol``.
     """
     claim = "minimal-contract"
-    tables = [[[to_fraction(x) for x in row] for row in table]
-              for table in (q_bars if q_bars is not None else _candidate_q_bars(model))]
+    tables = [
+        [[to_fraction(x) for x in row] for row in table]
+        for table in (q_bars if q_bars is not None else _candidate_q_bars(model))
+    ]
     probs = _exact_probs(model)
     out: list[str] = []
     n_problems = 0
@@ -356,8 +405,9 @@ def check_minimal_contract(
     for t, table in enumerate(tables):
         q_float = np.array([[float(x) for x in row] for row in table], dtype=np.float64)
         for s in range(model.n_states):
-            references = [minimal_contract_exact(table[s], probs[s], a)
-                          for a in range(model.n_actions)]
+            references = [
+                minimal_contract_exact(table[s], probs[s], a) for a in range(model.n_actions)
+            ]
             for ref in references:
                 ref.verify()
             rec = np.arange(model.n_actions)
@@ -366,16 +416,21 @@ def check_minimal_contract(
                     continue
                 if method == "auto" and model.n_outcomes != 2 and "lp" in methods:
                     continue  # "auto" is the LP for ≠ 2 outcomes: already checked
-                got = solver(np.repeat(q_float[s][None], model.n_actions, axis=0),
-                             np.repeat(model.outcome_probs[s][None], model.n_actions, axis=0),
-                             rec, method=method)
+                got = solver(
+                    np.repeat(q_float[s][None], model.n_actions, axis=0),
+                    np.repeat(model.outcome_probs[s][None], model.n_actions, axis=0),
+                    rec,
+                    method=method,
+                )
                 for a, ref in enumerate(references):
                     n_problems += 1
                     where = f"table {t}, {model.states[s]}, a^p={a}, method {method}"
                     if bool(got.implementable[a]) != ref.implementable:
-                        out.append(f"{where}: solver says implementable="
-                                   f"{bool(got.implementable[a])}, exact LP says "
-                                   f"{ref.implementable}")
+                        out.append(
+                            f"{where}: solver says implementable="
+                            f"{bool(got.implementable[a])}, exact LP says "
+                            f"{ref.implementable}"
+                        )
                         continue
                     if not ref.implementable:
                         continue
@@ -388,15 +443,21 @@ def check_minimal_contract(
                     for other in range(model.n_actions):
                         theirs = table[s][other] + _dot(probs[s][other], b)
                         if theirs > mine + tolerance:
-                            out.append(f"{where}: not incentive compatible — action {other} "
-                                       f"beats a^p by {_f(theirs - mine)}")
+                            out.append(
+                                f"{where}: not incentive compatible — action {other} "
+                                f"beats a^p by {_f(theirs - mine)}"
+                            )
                     if abs(paid - ref.expected_payment) > tolerance:
-                        out.append(f"{where}: pays {_f(paid)} in expectation, the certified "
-                                   f"optimum is {_f(ref.expected_payment)}")
+                        out.append(
+                            f"{where}: pays {_f(paid)} in expectation, the certified "
+                            f"optimum is {_f(ref.expected_payment)}"
+                        )
                     reported = float(got.expected_payment[a])
                     if not abs(reported - float(paid)) <= tol:
-                        out.append(f"{where}: reports expected payment {_f(reported)} but its "
-                                   f"contract pays {_f(paid)}")
+                        out.append(
+                            f"{where}: reports expected payment {_f(reported)} but its "
+                            f"contract pays {_f(paid)}"
+                        )
     return _result(claim, out, problems=n_problems)
 
 
@@ -423,13 +484,24 @@ def check_spe(
     if not model.is_episodic:
         return _not_applicable(claim, "cyclic instance (backward induction needs a DAG)")
     solution = solver(model)
-    offpath = _offpath_contracts(model, solution.recommended.tolist(), solution.contracts,
-                                 solution.contracts_all, offpath_seed, n_offpath)
+    offpath = _offpath_contracts(
+        model,
+        solution.recommended.tolist(),
+        solution.contracts,
+        solution.contracts_all,
+        offpath_seed,
+        n_offpath,
+    )
     out, measured = spe_violations(
-        model, solution.recommended, solution.contracts,
+        model,
+        solution.recommended,
+        solution.contracts,
         claimed_principal_values=solution.principal_values,
-        claimed_agent_values=solution.agent_values, claimed_q_bar=solution.q_bar,
-        offpath=offpath, tol=tol)
+        claimed_agent_values=solution.agent_values,
+        claimed_q_bar=solution.q_bar,
+        offpath=offpath,
+        tol=tol,
+    )
     return _result(claim, out, offpath_contracts=len(offpath), **measured)
 
 
@@ -477,26 +549,35 @@ def check_theorem_3_3(
         out.append(f"needed {result.iterations} rounds > T + 1 = {depth + 1}")
     final = result.solution
     for s in range(model.n_states):
-        for label, got, want in (("V^p", final.principal_values[s], ref.principal_values[s]),
-                                 ("V^a", final.agent_values[s], ref.agent_values[s])):
+        for label, got, want in (
+            ("V^p", final.principal_values[s], ref.principal_values[s]),
+            ("V^a", final.agent_values[s], ref.agent_values[s]),
+        ):
             if abs(float(got) - float(want)) > tol:
-                out.append(f"{model.states[s]}: meta-algorithm {label} = {_f(got)}, SPE "
-                           f"{label} = {_f(want)}")
+                out.append(
+                    f"{model.states[s]}: meta-algorithm {label} = {_f(got)}, SPE "
+                    f"{label} = {_f(want)}"
+                )
     ref_contracts = np.asarray(ref.contracts, dtype=np.float64)
     for k, policy in enumerate(result.policies[1:], start=1):
         for s in np.flatnonzero(heights < k).tolist():
-            if policy.recommended[s] != ref.recommended[s] or np.max(
-                    np.abs(policy.contracts[s] - ref_contracts[s])) > tol:
-                out.append(f"mechanism: after {k} rounds state {model.states[s]} (height "
-                           f"{heights[s]}) has not reached the SPE")
+            if (
+                policy.recommended[s] != ref.recommended[s]
+                or np.max(np.abs(policy.contracts[s] - ref_contracts[s])) > tol
+            ):
+                out.append(
+                    f"mechanism: after {k} rounds state {model.states[s]} (height "
+                    f"{heights[s]}) has not reached the SPE"
+                )
                 break
     return _result(claim, out, depth=depth, iterations=result.iterations)
 
 
 def _zero_contract_q_bar(model: PrincipalAgentMDP) -> FloatArray:
     """Q̄ of the agent facing zero contracts (the meta-algorithm's first agent step)."""
-    evaluation = evaluate_policy(model, np.full(model.n_states, -1),
-                                 np.zeros((model.n_states, model.n_outcomes)))
+    evaluation = evaluate_policy(
+        model, np.full(model.n_states, -1), np.zeros((model.n_states, model.n_outcomes))
+    )
     return np.asarray(evaluation.q_bar, dtype=np.float64)
 
 
@@ -538,20 +619,28 @@ def check_contraction(
     rhs = gamma * distance
     ratio = lhs / distance if distance > 0 else (0.0 if lhs == 0 else float("inf"))
     if not lhs <= rhs + tol:
-        what = ("the unimplementable patterns of J q1 and J q2 differ" if lhs == float("inf")
-                else f"‖J q1 − J q2‖∞ = {_f(lhs)}")
-        out.append(f"{what} > γ‖q1 − q2‖∞ = {_f(gamma)}·{_f(distance)} = {_f(rhs)} "
-                   f"(greedy q1 {greedy(q1).tolist()}, greedy q2 {greedy(q2).tolist()})")
+        what = (
+            "the unimplementable patterns of J q1 and J q2 differ"
+            if lhs == float("inf")
+            else f"‖J q1 − J q2‖∞ = {_f(lhs)}"
+        )
+        out.append(
+            f"{what} > γ‖q1 − q2‖∞ = {_f(gamma)}·{_f(distance)} = {_f(rhs)} "
+            f"(greedy q1 {greedy(q1).tolist()}, greedy q2 {greedy(q2).tolist()})"
+        )
         if reading == "R1":  # say whether J was well defined (the inner fixed point found)
             for label, q in (("q1", q1), ("q2", q2)):
                 if not agent_q_bar_minimal(model, greedy(q))[1]:
-                    out.append(f"J undefined at {label}: no fixed point found for the agent's "
-                               f"Q̄ when greedy({label}) is implemented minimally")
+                    out.append(
+                        f"J undefined at {label}: no fixed point found for the agent's "
+                        f"Q̄ when greedy({label}) is implemented minimally"
+                    )
     return _result(claim, out, ratio=ratio, gamma=gamma)
 
 
-def _policy_of(model: PrincipalAgentMDP, recommended: IntArray, q_bar: FloatArray
-               ) -> tuple[IntArray, FloatArray]:
+def _policy_of(
+    model: PrincipalAgentMDP, recommended: IntArray, q_bar: FloatArray
+) -> tuple[IntArray, FloatArray]:
     """``recommended`` with its minimal contracts for ``q_bar`` (zero where unimplementable)."""
     solution = minimal_contracts(q_bar, model.outcome_probs, recommended)
     return recommended, np.asarray(solution.contracts, dtype=np.float64)
@@ -594,17 +683,24 @@ def check_operator_fixed_point(
     result = meta(model, max_iterations=META_MAX_ITERATIONS, tol=META_TOL)
     out: list[str] = []
     if not result.converged:
-        return _result(claim, [f"the meta-algorithm did not converge ({result.iterations} "
-                               f"rounds, cycle start {result.cycle_start})"], iterations=0)
+        return _result(
+            claim,
+            [
+                f"the meta-algorithm did not converge ({result.iterations} "
+                f"rounds, cycle start {result.cycle_start})"
+            ],
+            iterations=0,
+        )
     q_bar_star = np.asarray(result.q_bars[-1], dtype=np.float64)
     iterations = 0
     if reading == "R2":
         _, q, _, _ = principal_step(model, q_bar_star)
-        residual = sup_norm_distance(operator(model, q, reading="R2", agent_q_bar=q_bar_star),
-                                     q)
+        residual = sup_norm_distance(operator(model, q, reading="R2", agent_q_bar=q_bar_star), q)
         if not residual <= tol:
-            out.append(f"the principal's optimal q for the fixed Q̄ is not a fixed point of "
-                       f"J: ‖J q − q‖∞ = {_f(residual)}")
+            out.append(
+                f"the principal's optimal q for the fixed Q̄ is not a fixed point of "
+                f"J: ‖J q − q‖∞ = {_f(residual)}"
+            )
         q_bar_used = q_bar_star
     else:
         q = np.asarray(result.solution.principal_q, dtype=np.float64)
@@ -617,8 +713,10 @@ def check_operator_fixed_point(
             if residual <= tol:
                 break
         if not residual <= tol:
-            out.append(f"iterating J (R1) from the meta-algorithm's q reached no fixed point "
-                       f"in {iterations} steps (last ‖J q − q‖∞ = {_f(residual)})")
+            out.append(
+                f"iterating J (R1) from the meta-algorithm's q reached no fixed point "
+                f"in {iterations} steps (last ‖J q − q‖∞ = {_f(residual)})"
+            )
             return _result(claim, out, iterations=iterations)
         q_bar_used, _ = agent_q_bar_minimal(model, greedy(q))
     rec, pay = _policy_of(model, greedy(q), q_bar_used)
@@ -628,11 +726,15 @@ def check_operator_fixed_point(
     exact = evaluate_policy_exact(model, rec, pay, tie_tolerance=to_fraction(precision))
     meta_p, meta_a = _followed_values(model, result.policies[-1], precision)
     for s in range(model.n_states):
-        for label, got, want in (("V^p", exact.principal_values[s], meta_p[s]),
-                                 ("V^a", exact.agent_values[s], meta_a[s])):
+        for label, got, want in (
+            ("V^p", exact.principal_values[s], meta_p[s]),
+            ("V^a", exact.agent_values[s], meta_a[s]),
+        ):
             if abs(float(got) - float(want)) > precision:
-                out.append(f"{model.states[s]}: fixed point {label} = {_f(got)}, "
-                           f"meta-algorithm {label} = {_f(want)}")
+                out.append(
+                    f"{model.states[s]}: fixed point {label} = {_f(got)}, "
+                    f"meta-algorithm {label} = {_f(want)}"
+                )
     return _result(claim, out, iterations=iterations)
 
 
@@ -648,8 +750,9 @@ def meta_tolerance(model: PrincipalAgentMDP, tol: float = DEFAULT_TOL) -> float:
     return (tol + META_LEVERAGE * META_TOL) / (1.0 - model.discount)
 
 
-def _followed_values(model: PrincipalAgentMDP, policy: PrincipalPolicy, precision: float
-                     ) -> tuple[list[float], list[float]]:
+def _followed_values(
+    model: PrincipalAgentMDP, policy: PrincipalPolicy, precision: float
+) -> tuple[list[float], list[float]]:
     """``(V^p, V^a)`` of a meta-algorithm policy with the recommendation followed wherever the
     agent loses at most ``precision`` by following (exact evaluation).
 
@@ -658,8 +761,9 @@ def _followed_values(model: PrincipalAgentMDP, policy: PrincipalPolicy, precisio
     deviate by a hair and the reported values jump (values are discontinuous in the contract at
     the agent's indifference). Comparisons use these values instead.
     """
-    exact = evaluate_policy_exact(model, policy.recommended, policy.contracts,
-                                  tie_tolerance=to_fraction(precision))
+    exact = evaluate_policy_exact(
+        model, policy.recommended, policy.contracts, tie_tolerance=to_fraction(precision)
+    )
     return ([float(x) for x in exact.principal_values], [float(x) for x in exact.agent_values])
 
 
@@ -689,8 +793,10 @@ def check_meta_convergence(
     out: list[str] = []
     if not result.converged:
         if result.cycle_start is not None:
-            out.append(f"cycles: policy {result.iterations} repeats policy "
-                       f"{result.cycle_start} (period {result.iterations - result.cycle_start})")
+            out.append(
+                f"cycles: policy {result.iterations} repeats policy "
+                f"{result.cycle_start} (period {result.iterations - result.cycle_start})"
+            )
         else:
             out.append(f"no convergence within {result.iterations} rounds")
         return _result(claim, out, iterations=result.iterations)
@@ -699,27 +805,39 @@ def check_meta_convergence(
     violations, _ = spe_violations(model, final.recommended, final.contracts, tol=precision)
     out += [f"limit is not an SPE: {v}" for v in violations]
     followed_p, _ = _followed_values(model, final, precision)
-    jump = max(abs(float(x) - y) for x, y in zip(result.solution.principal_values, followed_p,
-                                                  strict=True))
+    jump = max(
+        abs(float(x) - y) for x, y in zip(result.solution.principal_values, followed_p, strict=True)
+    )
     return _result(claim, out, iterations=result.iterations, reported_value_jump=jump)
 
 
-def starting_policies(model: PrincipalAgentMDP, seed: int = 0, n_random: int = 1
-                      ) -> list[tuple[str, PrincipalPolicy | None]]:
+def starting_policies(
+    model: PrincipalAgentMDP, seed: int = 0, n_random: int = 1
+) -> list[tuple[str, PrincipalPolicy | None]]:
     """Starting policies for Algorithm 1: its default (zero pay, no recommendation), the last
     action recommended everywhere with zero pay, a generous flat contract (2 on every outcome,
     recommending action 0), and ``n_random`` random policies (seeded)."""
     n_s, n_a, n_o = model.n_states, model.n_actions, model.n_outcomes
     rng = np.random.default_rng(seed)
     starts: list[tuple[str, PrincipalPolicy | None]] = [("default", None)]
-    starts.append((f"recommend a{n_a - 1}", PrincipalPolicy(np.full(n_s, n_a - 1, dtype=np.int64),
-                                                          np.zeros((n_s, n_o)))))
-    starts.append(("flat pay 2", PrincipalPolicy(np.zeros(n_s, dtype=np.int64),
-                                                 np.full((n_s, n_o), 2.0))))
+    starts.append(
+        (
+            f"recommend a{n_a - 1}",
+            PrincipalPolicy(np.full(n_s, n_a - 1, dtype=np.int64), np.zeros((n_s, n_o))),
+        )
+    )
+    starts.append(
+        ("flat pay 2", PrincipalPolicy(np.zeros(n_s, dtype=np.int64), np.full((n_s, n_o), 2.0)))
+    )
     for i in range(n_random):
-        starts.append((f"random {seed}/{i}", PrincipalPolicy(
-            rng.integers(0, n_a, n_s).astype(np.int64),
-            rng.integers(0, 21, (n_s, n_o)) / 10)))
+        starts.append(
+            (
+                f"random {seed}/{i}",
+                PrincipalPolicy(
+                    rng.integers(0, n_a, n_s).astype(np.int64), rng.integers(0, 21, (n_s, n_o)) / 10
+                ),
+            )
+        )
     return starts
 
 
@@ -751,11 +869,11 @@ def check_meta_uniqueness(
     not_converged = 0
     precision = meta_tolerance(model, tol)
     for label, start in starting_policies(model, start_seed):
-        result = meta(model, initial_policy=start, max_iterations=max_iterations,
-                      tol=META_TOL)
+        result = meta(model, initial_policy=start, max_iterations=max_iterations, tol=META_TOL)
         if result.converged:
-            outcomes.append((label, result,
-                             _followed_values(model, result.policies[-1], precision)))
+            outcomes.append(
+                (label, result, _followed_values(model, result.policies[-1], precision))
+            )
         else:
             not_converged += 1
     out: list[str] = []
@@ -763,13 +881,14 @@ def check_meta_uniqueness(
         base_label, base, (base_p, base_a) = outcomes[0]
         for label, other, (other_p, other_a) in outcomes[1:]:
             for s in range(model.n_states):
-                for name, x, y in (("V^p", base_p[s], other_p[s]), ("V^a", base_a[s],
-                                                                    other_a[s])):
+                for name, x, y in (("V^p", base_p[s], other_p[s]), ("V^a", base_a[s], other_a[s])):
                     if abs(x - y) > precision:
-                        out.append(f"{model.states[s]}: start '{base_label}' gives {name} = "
-                                   f"{_f(x)} (recommending {base.solution.recommended.tolist()})"
-                                   f", start '{label}' gives {_f(y)} (recommending "
-                                   f"{other.solution.recommended.tolist()})")
+                        out.append(
+                            f"{model.states[s]}: start '{base_label}' gives {name} = "
+                            f"{_f(x)} (recommending {base.solution.recommended.tolist()})"
+                            f", start '{label}' gives {_f(y)} (recommending "
+                            f"{other.solution.recommended.tolist()})"
+                        )
     return _result(claim, out, not_converged=not_converged, starts=len(outcomes))
 
 
@@ -808,8 +927,10 @@ def observed_counterpart(model: PrincipalAgentMDP) -> PrincipalAgentMDP:
                 needs_end = True
             row.append([[t, p] for t, p in sorted(dist.items()) if p])
         transitions.append(row)
-    principal = [[_dot(probs[s, a].tolist(), data.principal_reward[s].tolist())
-                  for a in range(n_a)] for s in range(n_s)]
+    principal = [
+        [_dot(probs[s, a].tolist(), data.principal_reward[s].tolist()) for a in range(n_a)]
+        for s in range(n_s)
+    ]
     agent = data.agent_reward.tolist()
     states = list(model.states)
     if needs_end:
@@ -819,30 +940,46 @@ def observed_counterpart(model: PrincipalAgentMDP) -> PrincipalAgentMDP:
         transitions.append([[] for _ in range(n_a)])
     n = len(states)
     return build_model(
-        states=states, actions=list(model.actions), outcomes=list(model.actions),
-        initial_state=model.initial_state, discount=data.discount,
-        outcome_probs=[[[int(o == a) for o in range(n_a)] for a in range(n_a)]
-                       for _ in range(n)],
-        agent_reward=agent, principal_reward=principal, transitions=transitions,
-        observed_action=True, name=f"{model.name} (observed counterpart)", exact=True)
+        states=states,
+        actions=list(model.actions),
+        outcomes=list(model.actions),
+        initial_state=model.initial_state,
+        discount=data.discount,
+        outcome_probs=[[[int(o == a) for o in range(n_a)] for a in range(n_a)] for _ in range(n)],
+        agent_reward=agent,
+        principal_reward=principal,
+        transitions=transitions,
+        observed_action=True,
+        name=f"{model.name} (observed counterpart)",
+        exact=True,
+    )
 
 
 def first_best_values(model: PrincipalAgentMDP) -> list[Fraction]:
     """First-best welfare ``W*(s)``: the optimal value of ``r(s, a) + E_{𝒪(s,a)}[r^p]``
     when a planner chooses the actions (exact)."""
     data = model.exact_data()
-    welfare = [[data.agent_reward[s, a] + _dot(data.outcome_probs[s, a].tolist(),
-                                                data.principal_reward[s].tolist())
-                for a in range(model.n_actions)] for s in range(model.n_states)]
-    planner = replace(model, exact=replace(data, agent_reward=np.array(welfare, dtype=object)),
-                      agent_reward=np.array([[float(x) for x in row] for row in welfare]))
+    welfare = [
+        [
+            data.agent_reward[s, a]
+            + _dot(data.outcome_probs[s, a].tolist(), data.principal_reward[s].tolist())
+            for a in range(model.n_actions)
+        ]
+        for s in range(model.n_states)
+    ]
+    planner = replace(
+        model,
+        exact=replace(data, agent_reward=np.array(welfare, dtype=object)),
+        agent_reward=np.array([[float(x) for x in row] for row in welfare]),
+    )
     return no_contract_agent_values(planner)
 
 
 def no_contract_agent_values(model: PrincipalAgentMDP) -> list[Fraction]:
     """The agent's optimal value when it is never paid (exact)."""
-    evaluation = evaluate_policy_exact(model, [-1] * model.n_states,
-                                       [[0] * model.n_outcomes] * model.n_states)
+    evaluation = evaluate_policy_exact(
+        model, [-1] * model.n_states, [[0] * model.n_outcomes] * model.n_states
+    )
     return [to_fraction(v) for v in evaluation.agent_values]
 
 
@@ -891,11 +1028,15 @@ def check_observed_action(
     for s in range(observed.n_states):
         expected = welfare[s] - outside[s]
         if abs(float(solution.principal_values[s]) - float(expected)) > precision:
-            out.append(f"{observed.states[s]}: V^p = {_f(solution.principal_values[s])} but "
-                       f"W* − V^a_0 = {_f(welfare[s])} − {_f(outside[s])} = {_f(expected)}")
+            out.append(
+                f"{observed.states[s]}: V^p = {_f(solution.principal_values[s])} but "
+                f"W* − V^a_0 = {_f(welfare[s])} − {_f(outside[s])} = {_f(expected)}"
+            )
         if abs(float(solution.agent_values[s]) - float(outside[s])) > precision:
-            out.append(f"{observed.states[s]}: V^a = {_f(solution.agent_values[s])} but the "
-                       f"agent's no-contract value is {_f(outside[s])}")
+            out.append(
+                f"{observed.states[s]}: V^a = {_f(solution.agent_values[s])} but the "
+                f"agent's no-contract value is {_f(outside[s])}"
+            )
     gap = float("nan")
     if not model.observed_action:
         hidden = solver(model)
@@ -903,8 +1044,10 @@ def check_observed_action(
             s0 = model.initial_state
             gap = float(solution.principal_values[s0]) - float(hidden.principal_values[s0])
             if gap < -precision:
-                out.append(f"observed-action V^p(s0) = {_f(solution.principal_values[s0])} < "
-                           f"hidden-action V^p(s0) = {_f(hidden.principal_values[s0])}")
+                out.append(
+                    f"observed-action V^p(s0) = {_f(solution.principal_values[s0])} < "
+                    f"hidden-action V^p(s0) = {_f(hidden.principal_values[s0])}"
+                )
     return _result(claim, out, information_gain=gap)
 
 
@@ -915,10 +1058,13 @@ def scale_rewards(model: PrincipalAgentMDP, factor: Any) -> PrincipalAgentMDP:
     data = model.exact_data()
     agent = data.agent_reward * c
     principal = data.principal_reward * c
-    return replace(model, agent_reward=np.array(agent.tolist(), dtype=np.float64),
-                   principal_reward=np.array(principal.tolist(), dtype=np.float64),
-                   exact=replace(data, agent_reward=agent, principal_reward=principal),
-                   name=f"{model.name} (rewards × {c})")
+    return replace(
+        model,
+        agent_reward=np.array(agent.tolist(), dtype=np.float64),
+        principal_reward=np.array(principal.tolist(), dtype=np.float64),
+        exact=replace(data, agent_reward=agent, principal_reward=principal),
+        name=f"{model.name} (rewards × {c})",
+    )
 
 
 def check_reward_scaling(
@@ -954,26 +1100,41 @@ def check_reward_scaling(
     for s in range(model.n_states):
         name = model.states[s]
         if base.recommended[s] != scaled.recommended[s]:
-            out.append(f"{name}: recommends {base.recommended[s]}, after scaling by {c} "
-                       f"{scaled.recommended[s]}")
+            out.append(
+                f"{name}: recommends {base.recommended[s]}, after scaling by {c} "
+                f"{scaled.recommended[s]}"
+            )
             continue
-        for label, x, y in (("V^p", base.principal_values[s], scaled.principal_values[s]),
-                            ("V^a", base.agent_values[s], scaled.agent_values[s])):
+        for label, x, y in (
+            ("V^p", base.principal_values[s], scaled.principal_values[s]),
+            ("V^a", base.agent_values[s], scaled.agent_values[s]),
+        ):
             if abs(float(c) * float(x) - float(y)) > bound:
-                out.append(f"{name}: {label} = {_f(x)}, after scaling by {c}: {_f(y)} "
-                           f"(expected {_f(float(c) * float(x))})")
-        diff = np.max(np.abs(float(c) * np.asarray(base.contracts[s], dtype=np.float64)
-                             - np.asarray(scaled.contracts[s], dtype=np.float64)))
+                out.append(
+                    f"{name}: {label} = {_f(x)}, after scaling by {c}: {_f(y)} "
+                    f"(expected {_f(float(c) * float(x))})"
+                )
+        diff = np.max(
+            np.abs(
+                float(c) * np.asarray(base.contracts[s], dtype=np.float64)
+                - np.asarray(scaled.contracts[s], dtype=np.float64)
+            )
+        )
         if diff > bound:
-            out.append(f"{name}: contract {np.asarray(base.contracts[s], float).tolist()} "
-                       f"scaled by {c} differs from "
-                       f"{np.asarray(scaled.contracts[s], float).tolist()}")
+            out.append(
+                f"{name}: contract {np.asarray(base.contracts[s], float).tolist()} "
+                f"scaled by {c} differs from "
+                f"{np.asarray(scaled.contracts[s], float).tolist()}"
+            )
     return _result(claim, out, factor=float(c))
 
 
-def relabel(model: PrincipalAgentMDP, state_order: Sequence[int],
-            action_order: Sequence[int], outcome_order: Sequence[int] | None = None
-            ) -> PrincipalAgentMDP:
+def relabel(
+    model: PrincipalAgentMDP,
+    state_order: Sequence[int],
+    action_order: Sequence[int],
+    outcome_order: Sequence[int] | None = None,
+) -> PrincipalAgentMDP:
     """The same instance with states, actions and outcomes listed in a new order.
 
     ``state_order[i]`` is the old index of the new state ``i`` (likewise for actions and
@@ -982,8 +1143,11 @@ def relabel(model: PrincipalAgentMDP, state_order: Sequence[int],
     """
     data = model.exact_data()
     s_ord, a_ord = list(state_order), list(action_order)
-    o_ord = a_ord if model.observed_action else list(outcome_order if outcome_order is not None
-                                                     else range(model.n_outcomes))
+    o_ord = (
+        a_ord
+        if model.observed_action
+        else list(outcome_order if outcome_order is not None else range(model.n_outcomes))
+    )
     new_of_old = {old: new for new, old in enumerate(s_ord)}
     offsets, nxt = model.transition_offsets.tolist(), model.transition_next.tolist()
     tprob = data.transition_prob.tolist()
@@ -997,13 +1161,19 @@ def relabel(model: PrincipalAgentMDP, state_order: Sequence[int],
         transitions.append(row)
     probs = data.outcome_probs[np.ix_(s_ord, a_ord, o_ord)]
     return build_model(
-        states=[model.states[s] for s in s_ord], actions=[model.actions[a] for a in a_ord],
+        states=[model.states[s] for s in s_ord],
+        actions=[model.actions[a] for a in a_ord],
         outcomes=[model.outcomes[o] for o in o_ord],
-        initial_state=new_of_old[model.initial_state], discount=data.discount,
-        outcome_probs=probs.tolist(), agent_reward=data.agent_reward[np.ix_(s_ord, a_ord)]
-        .tolist(), principal_reward=data.principal_reward[np.ix_(s_ord, o_ord)].tolist(),
-        transitions=transitions, observed_action=model.observed_action,
-        name=f"{model.name} (relabelled)", exact=True)
+        initial_state=new_of_old[model.initial_state],
+        discount=data.discount,
+        outcome_probs=probs.tolist(),
+        agent_reward=data.agent_reward[np.ix_(s_ord, a_ord)].tolist(),
+        principal_reward=data.principal_reward[np.ix_(s_ord, o_ord)].tolist(),
+        transitions=transitions,
+        observed_action=model.observed_action,
+        name=f"{model.name} (relabelled)",
+        exact=True,
+    )
 
 
 def check_relabelling(
@@ -1041,16 +1211,20 @@ def check_relabelling(
         return solve_backward_induction(m, principal_tie_break=tie_break)  # type: ignore[arg-type]
 
     run = solver if solver is not None else default
-    o_ord = list(action_order) if model.observed_action else list(
-        outcome_order if outcome_order is not None else range(model.n_outcomes))
+    o_ord = (
+        list(action_order)
+        if model.observed_action
+        else list(outcome_order if outcome_order is not None else range(model.n_outcomes))
+    )
     other = relabel(model, state_order, action_order, o_ord)
     base, permuted = run(model), run(other)
     out: list[str] = []
     for new_s, old_s in enumerate(state_order):
         name = model.states[old_s]
-        for label, x, y in (("V^p", base.principal_values[old_s],
-                             permuted.principal_values[new_s]),
-                            ("V^a", base.agent_values[old_s], permuted.agent_values[new_s])):
+        for label, x, y in (
+            ("V^p", base.principal_values[old_s], permuted.principal_values[new_s]),
+            ("V^a", base.agent_values[old_s], permuted.agent_values[new_s]),
+        ):
             if abs(float(x) - float(y)) > tol:
                 out.append(f"{name}: {label} = {_f(x)}, after relabelling {_f(y)}")
         q = np.asarray(base.principal_q[old_s], dtype=np.float64)
@@ -1059,17 +1233,23 @@ def check_relabelling(
         if unique:
             mapped = action_order[int(permuted.recommended[new_s])]
             if mapped != base.recommended[old_s]:
-                out.append(f"{name}: recommends {model.actions[base.recommended[old_s]]}, "
-                           f"after relabelling {model.actions[mapped]}")
+                out.append(
+                    f"{name}: recommends {model.actions[base.recommended[old_s]]}, "
+                    f"after relabelling {model.actions[mapped]}"
+                )
             else:
                 # the minimal contract's *cost* is unique, the vector need not be (several
                 # LP vertices can be optimal, and which one a solver returns depends on the
                 # order of the outcomes): compare expected payments
                 rec_old = int(base.recommended[old_s])
-                want = float(model.outcome_probs[old_s, rec_old]
-                             @ np.asarray(base.contracts[old_s], dtype=np.float64))
-                got = float(other.outcome_probs[new_s, int(permuted.recommended[new_s])]
-                            @ np.asarray(permuted.contracts[new_s], dtype=np.float64))
+                want = float(
+                    model.outcome_probs[old_s, rec_old]
+                    @ np.asarray(base.contracts[old_s], dtype=np.float64)
+                )
+                got = float(
+                    other.outcome_probs[new_s, int(permuted.recommended[new_s])]
+                    @ np.asarray(permuted.contracts[new_s], dtype=np.float64)
+                )
                 if abs(want - got) > tol:
                     out.append(f"{name}: expected payment {_f(want)} becomes {_f(got)}")
     return _result(claim, out)
@@ -1096,8 +1276,9 @@ class CommitmentOptimum:
     feasible: int
 
 
-def _profile_blocks(model: PrincipalAgentMDP, states: IntArray, limited_liability: bool,
-                    myopic: bool) -> tuple[list[IntArray], list[Any]]:
+def _profile_blocks(
+    model: PrincipalAgentMDP, states: IntArray, limited_liability: bool, myopic: bool
+) -> tuple[list[IntArray], list[Any]]:
     """LP data (one block per profile) of the commitment problem; see
     :func:`commitment_optimum`."""
     import itertools
@@ -1118,7 +1299,7 @@ def _profile_blocks(model: PrincipalAgentMDP, states: IntArray, limited_liabilit
         # equality: V(s) − Σ_o p(s,g,o) b(s,o) − γ Σ_j P(s,g,j) V(j) = r(s,g)
         a_eq = np.zeros((n_r, width))
         for i in range(n_r):
-            a_eq[i, i * n_o:(i + 1) * n_o] = -model.outcome_probs[states[i], g[i]]
+            a_eq[i, i * n_o : (i + 1) * n_o] = -model.outcome_probs[states[i], g[i]]
         a_eq[:, n_b:] = np.eye(n_r) - gamma * big_p[rows, g]
         b_eq = model.agent_reward[states, g]
         # IC: Σ_o p(s,a,o) b(s,o) + γ Σ_j P(s,a,j) V(j) − V(s) ≤ −r(s,a), a ≠ g(s)
@@ -1128,7 +1309,7 @@ def _profile_blocks(model: PrincipalAgentMDP, states: IntArray, limited_liabilit
                 if a == g[i]:
                     continue
                 row = np.zeros(width)
-                row[i * n_o:(i + 1) * n_o] = model.outcome_probs[states[i], a]
+                row[i * n_o : (i + 1) * n_o] = model.outcome_probs[states[i], a]
                 row[n_b:] = gamma * big_p[i, a]
                 row[n_b + i] -= 1.0
                 ic_rows.append(row)
@@ -1136,13 +1317,16 @@ def _profile_blocks(model: PrincipalAgentMDP, states: IntArray, limited_liabilit
         a_ub = np.array(ic_rows).reshape(-1, width)
         b_ub = np.array(ic_rhs)
         # occupancy from the initial state under g (discounted)
-        occupancy = np.linalg.solve((np.eye(n_r) - model.discount * big_p[rows, g]).T,
-                                    np.eye(n_r)[start])
+        occupancy = np.linalg.solve(
+            (np.eye(n_r) - model.discount * big_p[rows, g]).T, np.eye(n_r)[start]
+        )
         cost = np.zeros(width)
         for i in range(n_r):
-            cost[i * n_o:(i + 1) * n_o] = occupancy[i] * model.outcome_probs[states[i], g[i]]
-        reward = float(occupancy @ np.einsum("io,io->i", model.outcome_probs[states, g],
-                                             model.principal_reward[states]))
+            cost[i * n_o : (i + 1) * n_o] = occupancy[i] * model.outcome_probs[states[i], g[i]]
+        reward = float(
+            occupancy
+            @ np.einsum("io,io->i", model.outcome_probs[states, g], model.principal_reward[states])
+        )
         bounds = [(0.0 if limited_liability else None, None)] * n_b + [(None, None)] * n_r
         blocks.append((a_eq, b_eq, a_ub, b_ub, cost, reward, bounds))
     return profiles, blocks
@@ -1182,13 +1366,21 @@ def commitment_optimum(
     width = n_r * n_o + n_r
     n_ic = blocks[0][2].shape[0]
     # phase 1: min Σ t  s.t. A_ub x − t ≤ b_ub, A_eq x = b_eq
-    ub = sp.block_diag([sp.hstack([sp.csr_matrix(b[2]), -sp.identity(n_ic)])
-                        if n_ic else sp.csr_matrix((0, width)) for b in blocks], format="csr")
+    ub = sp.block_diag(
+        [
+            sp.hstack([sp.csr_matrix(b[2]), -sp.identity(n_ic)])
+            if n_ic
+            else sp.csr_matrix((0, width))
+            for b in blocks
+        ],
+        format="csr",
+    )
     n_blocks = len(blocks)
     block_width = width + n_ic
 
-    a_eq = sp.block_diag([sp.hstack([sp.csr_matrix(b[0]), sp.csr_matrix((n_r, n_ic))])
-                          for b in blocks], format="csr")
+    a_eq = sp.block_diag(
+        [sp.hstack([sp.csr_matrix(b[0]), sp.csr_matrix((n_r, n_ic))]) for b in blocks], format="csr"
+    )
     b_eq = np.concatenate([b[1] for b in blocks])
     b_ub = np.concatenate([b[3] for b in blocks]) if n_ic else np.zeros(0)
     bounds = []
@@ -1196,8 +1388,16 @@ def commitment_optimum(
         bounds += list(b[6]) + [(0.0, None)] * n_ic
     cost1 = np.tile(np.r_[np.zeros(width), np.ones(n_ic)], n_blocks)
     options = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
-    phase1 = linprog(cost1, A_ub=ub if n_ic else None, b_ub=b_ub if n_ic else None,
-                     A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs", options=options)
+    phase1 = linprog(
+        cost1,
+        A_ub=ub if n_ic else None,
+        b_ub=b_ub if n_ic else None,
+        A_eq=a_eq,
+        b_eq=b_eq,
+        bounds=bounds,
+        method="highs",
+        options=options,
+    )
     if phase1.status != 0:  # pragma: no cover - phase 1 is always feasible and bounded
         raise RuntimeError(f"commitment phase 1 failed: {phase1.message}")
     x1 = phase1.x.reshape(n_blocks, block_width)
@@ -1208,25 +1408,42 @@ def commitment_optimum(
         bounds = [(lo if lo is not None else -1e3, hi) for lo, hi in bounds]
     bounds2 = []
     for k in range(n_blocks):
-        bounds2 += bounds[k * block_width:k * block_width + width]
+        bounds2 += bounds[k * block_width : k * block_width + width]
         bounds2 += [(0.0, float(t)) for t in slack[k]]
-    cost2 = np.concatenate([np.r_[b[4] if feasible[k] else np.zeros(width), np.zeros(n_ic)]
-                            for k, b in enumerate(blocks)])
-    phase2 = linprog(cost2, A_ub=ub if n_ic else None, b_ub=b_ub if n_ic else None,
-                     A_eq=a_eq, b_eq=b_eq, bounds=bounds2, method="highs", options=options)
+    cost2 = np.concatenate(
+        [
+            np.r_[b[4] if feasible[k] else np.zeros(width), np.zeros(n_ic)]
+            for k, b in enumerate(blocks)
+        ]
+    )
+    phase2 = linprog(
+        cost2,
+        A_ub=ub if n_ic else None,
+        b_ub=b_ub if n_ic else None,
+        A_eq=a_eq,
+        b_eq=b_eq,
+        bounds=bounds2,
+        method="highs",
+        options=options,
+    )
     if phase2.status != 0:  # pragma: no cover
         raise RuntimeError(f"commitment phase 2 failed: {phase2.message}")
     x2 = phase2.x.reshape(n_blocks, block_width)
-    values = np.array([b[5] - float(b[4] @ x2[k, :width]) if feasible[k] else -np.inf
-                       for k, b in enumerate(blocks)])
+    values = np.array(
+        [
+            b[5] - float(b[4] @ x2[k, :width]) if feasible[k] else -np.inf
+            for k, b in enumerate(blocks)
+        ]
+    )
     best = int(np.argmax(values))
     recommended = np.full(model.n_states, -1, dtype=np.int64)
     recommended[states] = profiles[best]
     contracts = np.zeros((model.n_states, n_o))
-    pay = x2[best, :n_r * n_o].reshape(n_r, n_o)
+    pay = x2[best, : n_r * n_o].reshape(n_r, n_o)
     contracts[states] = pay if not limited_liability else np.maximum(pay, 0.0)
-    return CommitmentOptimum(float(values[best]), recommended, contracts, len(profiles),
-                             int(feasible.sum()))
+    return CommitmentOptimum(
+        float(values[best]), recommended, contracts, len(profiles), int(feasible.sum())
+    )
 
 
 def check_commitment(
@@ -1261,16 +1478,20 @@ def check_commitment(
     rec = np.where(best.recommended >= 0, best.recommended, 0)
     if np.any(best.contracts < 0):
         out.append(f"the commitment policy pays negative amounts: {best.contracts.tolist()}")
-    evaluation = evaluate_policy_exact(model, rec, best.contracts,
-                                       tie_tolerance=to_fraction(tol))
+    evaluation = evaluate_policy_exact(model, rec, best.contracts, tie_tolerance=to_fraction(tol))
     for s in reachable:
         if not evaluation.followed[s]:
             out.append(f"commitment policy: the agent does not follow at {model.states[s]}")
     earned = float(evaluation.principal_values[s0])
     if abs(earned - best.value) > tol:
         out.append(f"commitment policy earns {_f(earned)}, not the claimed {_f(best.value)}")
-    return _result(claim, out, gap=best.value - spe_value, profiles=best.profiles,
-                   feasible_profiles=best.feasible)
+    return _result(
+        claim,
+        out,
+        gap=best.value - spe_value,
+        profiles=best.profiles,
+        feasible_profiles=best.feasible,
+    )
 
 
 # ================================================================================ claims
@@ -1278,10 +1499,14 @@ Draw = Callable[[st.SearchStrategy[Any]], Any]
 
 #: Instance sizes of the claims: at least two actions and two outcomes (one action or one
 #: outcome leaves no incentive problem), small enough for ≥ 10,000 instances per claim.
-_EPISODIC: dict[str, Any] = {"max_states": 5, "min_actions": 2, "max_actions": 3,
-                             "min_outcomes": 2, "max_outcomes": 3}
-_SMALL: dict[str, Any] = {"max_states": 3, "min_actions": 2, "max_actions": 3,
-                          "min_outcomes": 2}
+_EPISODIC: dict[str, Any] = {
+    "max_states": 5,
+    "min_actions": 2,
+    "max_actions": 3,
+    "min_outcomes": 2,
+    "max_outcomes": 3,
+}
+_SMALL: dict[str, Any] = {"max_states": 3, "min_actions": 2, "max_actions": 3, "min_outcomes": 2}
 
 
 @dataclass(frozen=True)
@@ -1317,22 +1542,25 @@ class Claim:
         return self.check(**{**case, **overrides})
 
 
-def _model_only(models: st.SearchStrategy[PrincipalAgentMDP]
-                ) -> st.SearchStrategy[dict[str, Any]]:
+def _model_only(models: st.SearchStrategy[PrincipalAgentMDP]) -> st.SearchStrategy[dict[str, Any]]:
     return models.map(lambda m: {"model": m})
 
 
 @st.composite
-def _with_seed(draw: Draw, models: st.SearchStrategy[PrincipalAgentMDP], key: str
-               ) -> dict[str, Any]:
+def _with_seed(
+    draw: Draw, models: st.SearchStrategy[PrincipalAgentMDP], key: str
+) -> dict[str, Any]:
     return {"model": draw(models), key: draw(st.integers(0, 2**16))}
 
 
 @st.composite
 def _contraction_cases(draw: Draw, reading: str) -> dict[str, Any]:
     if reading == "R1":  # cost: Q̄_q is found by successive approximation (≈ 1/(1−γ) steps)
-        model = draw(pst.discounted_instances(**_SMALL, max_outcomes=2, observed_action=False,
-                                              discounts=R1_DISCOUNTS))
+        model = draw(
+            pst.discounted_instances(
+                **_SMALL, max_outcomes=2, observed_action=False, discounts=R1_DISCOUNTS
+            )
+        )
     else:
         model = draw(pst.discounted_instances(**_SMALL))
     q1, q2 = draw(pst.q_pairs(model.n_states, model.n_actions))
@@ -1342,25 +1570,31 @@ def _contraction_cases(draw: Draw, reading: str) -> dict[str, Any]:
 @st.composite
 def _scaling_cases(draw: Draw) -> dict[str, Any]:
     model = draw(pst.episodic_instances(**_EPISODIC))
-    factor = draw(st.sampled_from([Fraction(2), Fraction(1, 2), Fraction(3), Fraction(10),
-                                   Fraction(1, 10)]))
+    factor = draw(
+        st.sampled_from([Fraction(2), Fraction(1, 2), Fraction(3), Fraction(10), Fraction(1, 10)])
+    )
     return {"model": model, "factor": factor}
 
 
 @st.composite
 def _relabel_cases(draw: Draw, tie_break: str) -> dict[str, Any]:
     model = draw(pst.episodic_instances(**_EPISODIC))
-    return {"model": model,
-            "state_order": draw(st.permutations(range(model.n_states))),
-            "action_order": draw(st.permutations(range(model.n_actions))),
-            "outcome_order": draw(st.permutations(range(model.n_outcomes))),
-            "tie_break": tie_break}
+    return {
+        "model": model,
+        "state_order": draw(st.permutations(range(model.n_states))),
+        "action_order": draw(st.permutations(range(model.n_actions))),
+        "outcome_order": draw(st.permutations(range(model.n_outcomes))),
+        "tie_break": tie_break,
+    }
 
 
 @st.composite
 def _symbolic_cases(draw: Draw) -> dict[str, Any]:
-    model = draw(pst.episodic_instances(max_states=3, min_actions=2, max_actions=3,
-                                        min_outcomes=2, max_outcomes=2, exact=True))
+    model = draw(
+        pst.episodic_instances(
+            max_states=3, min_actions=2, max_actions=3, min_outcomes=2, max_outcomes=2, exact=True
+        )
+    )
     kind = draw(st.sampled_from(["discount", "agent_reward", "principal_reward"]))
     if kind == "discount":
         parameter: tuple[Any, ...] = ("discount",)
@@ -1368,15 +1602,15 @@ def _symbolic_cases(draw: Draw) -> dict[str, Any]:
         values.append(draw(st.fractions(0, 1, max_denominator=12)))
     else:
         size = model.n_actions if kind == "agent_reward" else model.n_outcomes
-        parameter = (kind, draw(st.integers(0, model.n_states - 1)),
-                     draw(st.integers(0, size - 1)))
+        parameter = (kind, draw(st.integers(0, model.n_states - 1)), draw(st.integers(0, size - 1)))
         values = [Fraction(-2), Fraction(0), Fraction(3)]
         values.append(draw(st.fractions(-3, 3, max_denominator=12)))
     return {"model": model, "parameter": parameter, "values": values}
 
 
-def check_symbolic(model: PrincipalAgentMDP, parameter: tuple[Any, ...],
-                   values: Sequence[Any], **kwargs: Any) -> PropertyResult:
+def check_symbolic(
+    model: PrincipalAgentMDP, parameter: tuple[Any, ...], values: Sequence[Any], **kwargs: Any
+) -> PropertyResult:
     """:func:`properties.symbolic.check_symbolic_agreement` (imported lazily: the symbolic
     module imports this one)."""
     from properties.symbolic import check_symbolic_agreement
@@ -1396,98 +1630,160 @@ def _claims() -> tuple[Claim, ...]:
     deep = pst.episodic_instances(**{**_EPISODIC, "max_states": 6})
     discounted = pst.discounted_instances(**_SMALL)
     claims = [
-        Claim("minimal-contract",
-              "minimal contracts are IC, non-negative and cheapest; implementable iff the LP "
-              "is feasible", "§1 Minimal implementation",
-              "fast solver (closed form and HiGHS LP) vs exact simplex with verified dual/Farkas "
-              "certificate, on Q̄ = r and Q̄ = r + γE[max r]",
-              _model_only(pst.instances(**_SMALL)), check_minimal_contract),
-        Claim("spe", "backward induction returns an SPE", "§2 Solution concept",
-              "exact best-responding agent; no agent gain > tol at the offered and at sampled "
-              "off-path contracts; no principal gain from any action's exact minimal contract "
-              "or a sampled contract; claimed V^p, V^a, Q̄ exact",
-              _with_seed(episodic, "offpath_seed"), check_spe),
-        Claim("theorem-3.3", "episodic: the meta-algorithm reaches the SPE in ≤ T + 1 rounds",
-              "§3 Theorem 3.3",
-              "T = 1 + max height; default start; converged, rounds ≤ T + 1, V^p/V^a equal to "
-              "backward induction; after k rounds levels < k are SPE",
-              _model_only(deep), check_theorem_3_3),
-        Claim("theorem-3.4-contraction-R1",
-              "J is a γ-contraction (reading R1: Q̄ re-solved for greedy(q))", "§3 Theorem 3.4",
-              "‖Jq1 − Jq2‖∞ ≤ γ‖q1 − q2‖∞ + tol over implementable pairs; 2 outcomes",
-              _contraction_cases("R1"), check_contraction, expected="fails"),
-        Claim("theorem-3.4-contraction-R2",
-              "J is a γ-contraction (reading R2: Q̄ fixed)", "§3 Theorem 3.4",
-              "‖Jq1 − Jq2‖∞ ≤ γ‖q1 − q2‖∞ + tol, Q̄ = agent's Q̄ facing zero pay",
-              _contraction_cases("R2"), check_contraction),
-        Claim("theorem-3.4-fixed-point-R1",
-              "J's fixed point (R1) is an SPE and agrees with the meta-algorithm",
-              "§3 Theorem 3.4",
-              "iterate J from the meta-algorithm's q to ‖Jq − q‖∞ ≤ tol; greedy policy passes "
-              "the SPE check; V^p, V^a equal the meta-algorithm's",
-              _model_only(pst.discounted_instances(**_SMALL, max_outcomes=2,
-                                                   observed_action=False,
-                                                   discounts=R1_DISCOUNTS)).map(
-                  lambda c: {**c, "reading": "R1"}), check_operator_fixed_point,
-              expected="open"),
-        Claim("theorem-3.4-fixed-point-R2",
-              "J's fixed point (R2) is an SPE and agrees with the meta-algorithm",
-              "§3 Theorem 3.4",
-              "q* = principal's optimal q for the meta-algorithm's final Q̄; Jq* = q*; greedy "
-              "policy passes the SPE check; V^p, V^a equal the meta-algorithm's",
-              _model_only(discounted).map(lambda c: {**c, "reading": "R2"}),
-              check_operator_fixed_point, expected="open"),
-        Claim("meta-convergence",
-              "discounted: the meta-algorithm converges, to an SPE", "§3 Theorem 3.4; open",
-              f"default start, ≤ {META_MAX_ITERATIONS} rounds, contracts stable within "
-              f"{META_TOL:g}; no cycle; limit passes the SPE check", _model_only(discounted),
-              check_meta_convergence, expected="open"),
-        Claim("meta-uniqueness",
-              "discounted: the meta-algorithm reaches the same values from every start",
-              "§3 Theorem 3.4; open",
-              "starts: default, last action with zero pay, flat pay 2, one random policy; "
-              "converged runs agree on V^p, V^a at every state",
-              _with_seed(discounted, "start_seed"), check_meta_uniqueness, expected="open"),
-        Claim("observed-action",
-              "observed action: V^p = W* − V^a_0 everywhere, and ≥ the hidden-action V^p",
-              "§1 Observed action [D]",
-              "observed counterpart (same expectations); exact first best and no-contract "
-              "values; SPE by backward induction / converged meta-algorithm",
-              _model_only(pst.instances(**_SMALL, max_outcomes=3, observed_action=False)),
-              check_observed_action),
-        Claim("metamorphic-scaling",
-              "scaling all rewards by c > 0 scales contracts and values by c",
-              "§1 definitions (consistency)",
-              "c ∈ {2, 1/2, 3, 10, 1/10}; same recommendations; V^p, V^a, contracts × c",
-              _scaling_cases(), check_reward_scaling),
-        Claim("metamorphic-relabelling-agent_best",
-              "relabelling states, actions, outcomes permutes the SPE (label-free tie rule)",
-              "§1–2 definitions (consistency)",
-              "tie rule agent_best; V^p, V^a per state equal; strict choices permuted with "
-              "equal contract cost", _relabel_cases("agent_best"), check_relabelling),
-        Claim("metamorphic-relabelling-lowest_index",
-              "relabelling permutes the SPE (default lowest-index tie rule)",
-              "§1–2 definitions (consistency)",
-              "tie rule lowest_index; as above", _relabel_cases("lowest_index"),
-              check_relabelling, expected="open"),
-        Claim("commitment-vs-spe",
-              "SPE value ≤ commitment optimum (the gap can be positive)", "§2 note [D]",
-              "enumerate profiles on reachable states, one stacked HiGHS LP each; optimum's "
-              "policy re-checked exactly; V^p_SPE(s0) ≤ C + tol",
-              _model_only(pst.episodic_instances(**{**_EPISODIC, "max_states": 4,
-                                                    "max_actions": 2})), check_commitment,
-              witness="gap"),
-        Claim("symbolic-backward-induction",
-              "backward induction is the piecewise expression sympy derives with γ or one "
-              "reward symbolic", "§1 closed forms [D], §2",
-              "sympy BI (2 outcomes or observed action) at 4 parameter values vs exact BI "
-              "(exactly, incl. recommendations) and float BI (tol)",
-              _symbolic_cases(), check_symbolic),
-        Claim("closed-form-kkt",
-              "the 2-outcome closed-form contract is the LP optimum", "§1 closed form [D]",
-              "symbolic KKT/Farkas certificate for every case with ≤ 3 deviations "
-              "(signs of Δ, binding ratio, region); a proof, not a sample",
-              st.just({"max_deviations": 3}), check_kkt_proof),
+        Claim(
+            "minimal-contract",
+            "minimal contracts are IC, non-negative and cheapest; implementable iff the LP "
+            "is feasible",
+            "§1 Minimal implementation",
+            "fast solver (closed form and HiGHS LP) vs exact simplex with verified dual/Farkas "
+            "certificate, on Q̄ = r and Q̄ = r + γE[max r]",
+            _model_only(pst.instances(**_SMALL)),
+            check_minimal_contract,
+        ),
+        Claim(
+            "spe",
+            "backward induction returns an SPE",
+            "§2 Solution concept",
+            "exact best-responding agent; no agent gain > tol at the offered and at sampled "
+            "off-path contracts; no principal gain from any action's exact minimal contract "
+            "or a sampled contract; claimed V^p, V^a, Q̄ exact",
+            _with_seed(episodic, "offpath_seed"),
+            check_spe,
+        ),
+        Claim(
+            "theorem-3.3",
+            "episodic: the meta-algorithm reaches the SPE in ≤ T + 1 rounds",
+            "§3 Theorem 3.3",
+            "T = 1 + max height; default start; converged, rounds ≤ T + 1, V^p/V^a equal to "
+            "backward induction; after k rounds levels < k are SPE",
+            _model_only(deep),
+            check_theorem_3_3,
+        ),
+        Claim(
+            "theorem-3.4-contraction-R1",
+            "J is a γ-contraction (reading R1: Q̄ re-solved for greedy(q))",
+            "§3 Theorem 3.4",
+            "‖Jq1 − Jq2‖∞ ≤ γ‖q1 − q2‖∞ + tol over implementable pairs; 2 outcomes",
+            _contraction_cases("R1"),
+            check_contraction,
+            expected="fails",
+        ),
+        Claim(
+            "theorem-3.4-contraction-R2",
+            "J is a γ-contraction (reading R2: Q̄ fixed)",
+            "§3 Theorem 3.4",
+            "‖Jq1 − Jq2‖∞ ≤ γ‖q1 − q2‖∞ + tol, Q̄ = agent's Q̄ facing zero pay",
+            _contraction_cases("R2"),
+            check_contraction,
+        ),
+        Claim(
+            "theorem-3.4-fixed-point-R1",
+            "J's fixed point (R1) is an SPE and agrees with the meta-algorithm",
+            "§3 Theorem 3.4",
+            "iterate J from the meta-algorithm's q to ‖Jq − q‖∞ ≤ tol; greedy policy passes "
+            "the SPE check; V^p, V^a equal the meta-algorithm's",
+            _model_only(
+                pst.discounted_instances(
+                    **_SMALL, max_outcomes=2, observed_action=False, discounts=R1_DISCOUNTS
+                )
+            ).map(lambda c: {**c, "reading": "R1"}),
+            check_operator_fixed_point,
+            expected="open",
+        ),
+        Claim(
+            "theorem-3.4-fixed-point-R2",
+            "J's fixed point (R2) is an SPE and agrees with the meta-algorithm",
+            "§3 Theorem 3.4",
+            "q* = principal's optimal q for the meta-algorithm's final Q̄; Jq* = q*; greedy "
+            "policy passes the SPE check; V^p, V^a equal the meta-algorithm's",
+            _model_only(discounted).map(lambda c: {**c, "reading": "R2"}),
+            check_operator_fixed_point,
+            expected="open",
+        ),
+        Claim(
+            "meta-convergence",
+            "discounted: the meta-algorithm converges, to an SPE",
+            "§3 Theorem 3.4; open",
+            f"default start, ≤ {META_MAX_ITERATIONS} rounds, contracts stable within "
+            f"{META_TOL:g}; no cycle; limit passes the SPE check",
+            _model_only(discounted),
+            check_meta_convergence,
+            expected="open",
+        ),
+        Claim(
+            "meta-uniqueness",
+            "discounted: the meta-algorithm reaches the same values from every start",
+            "§3 Theorem 3.4; open",
+            "starts: default, last action with zero pay, flat pay 2, one random policy; "
+            "converged runs agree on V^p, V^a at every state",
+            _with_seed(discounted, "start_seed"),
+            check_meta_uniqueness,
+            expected="open",
+        ),
+        Claim(
+            "observed-action",
+            "observed action: V^p = W* − V^a_0 everywhere, and ≥ the hidden-action V^p",
+            "§1 Observed action [D]",
+            "observed counterpart (same expectations); exact first best and no-contract "
+            "values; SPE by backward induction / converged meta-algorithm",
+            _model_only(pst.instances(**_SMALL, max_outcomes=3, observed_action=False)),
+            check_observed_action,
+        ),
+        Claim(
+            "metamorphic-scaling",
+            "scaling all rewards by c > 0 scales contracts and values by c",
+            "§1 definitions (consistency)",
+            "c ∈ {2, 1/2, 3, 10, 1/10}; same recommendations; V^p, V^a, contracts × c",
+            _scaling_cases(),
+            check_reward_scaling,
+        ),
+        Claim(
+            "metamorphic-relabelling-agent_best",
+            "relabelling states, actions, outcomes permutes the SPE (label-free tie rule)",
+            "§1–2 definitions (consistency)",
+            "tie rule agent_best; V^p, V^a per state equal; strict choices permuted with "
+            "equal contract cost",
+            _relabel_cases("agent_best"),
+            check_relabelling,
+        ),
+        Claim(
+            "metamorphic-relabelling-lowest_index",
+            "relabelling permutes the SPE (default lowest-index tie rule)",
+            "§1–2 definitions (consistency)",
+            "tie rule lowest_index; as above",
+            _relabel_cases("lowest_index"),
+            check_relabelling,
+            expected="open",
+        ),
+        Claim(
+            "commitment-vs-spe",
+            "SPE value ≤ commitment optimum (the gap can be positive)",
+            "§2 note [D]",
+            "enumerate profiles on reachable states, one stacked HiGHS LP each; optimum's "
+            "policy re-checked exactly; V^p_SPE(s0) ≤ C + tol",
+            _model_only(pst.episodic_instances(**{**_EPISODIC, "max_states": 4, "max_actions": 2})),
+            check_commitment,
+            witness="gap",
+        ),
+        Claim(
+            "symbolic-backward-induction",
+            "backward induction is the piecewise expression sympy derives with γ or one "
+            "reward symbolic",
+            "§1 closed forms [D], §2",
+            "sympy BI (2 outcomes or observed action) at 4 parameter values vs exact BI "
+            "(exactly, incl. recommendations) and float BI (tol)",
+            _symbolic_cases(),
+            check_symbolic,
+        ),
+        Claim(
+            "closed-form-kkt",
+            "the 2-outcome closed-form contract is the LP optimum",
+            "§1 closed form [D]",
+            "symbolic KKT/Farkas certificate for every case with ≤ 3 deviations "
+            "(signs of Δ, binding ratio, region); a proof, not a sample",
+            st.just({"max_deviations": 3}),
+            check_kkt_proof,
+        ),
     ]
     return tuple(claims)
 

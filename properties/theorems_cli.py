@@ -26,26 +26,61 @@ DEFAULT_OUT = "runs/theorems"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``pamdp theorems`` to ``parser``."""
-    parser.add_argument("--profile", default="ci", choices=("dev", "ci", "thorough"),
-                        help="instance budget (properties/profiles.py); default: ci")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="Hypothesis seed (the ci profile is derandomized); default 0")
-    parser.add_argument("--json", action="store_true",
-                        help="print the report as JSON instead of a table")
-    parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
-                        help=f"folder for counterexample instance files (default {DEFAULT_OUT})")
-    parser.add_argument("--claim", action="append", default=None, metavar="KEY",
-                        help="run only this claim (repeatable); default: all")
-    parser.add_argument("--markdown", default=None, metavar="PATH",
-                        help="also write the report as Markdown (docs/THEOREMS.md)")
-    parser.add_argument("--max-examples", type=int, default=None, metavar="N",
-                        help="override the profile's instances per claim")
-    parser.add_argument("--preamble", default="", metavar="TEXT",
-                        help="a paragraph for --markdown (e.g. how the run was split)")
-    parser.add_argument("--from-json", default=None, metavar="PATH",
-                        help="render a saved --json report, or journals DIR/report.jsonl "
-                             "(comma-separated), instead of running (with --markdown: "
-                             "regenerate docs/THEOREMS.md from it)")
+    parser.add_argument(
+        "--profile",
+        default="ci",
+        choices=("dev", "ci", "thorough"),
+        help="instance budget (properties/profiles.py); default: ci",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="Hypothesis seed (the ci profile is derandomized); default 0",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the report as JSON instead of a table"
+    )
+    parser.add_argument(
+        "--out",
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help=f"folder for counterexample instance files (default {DEFAULT_OUT})",
+    )
+    parser.add_argument(
+        "--claim",
+        action="append",
+        default=None,
+        metavar="KEY",
+        help="run only this claim (repeatable); default: all",
+    )
+    parser.add_argument(
+        "--markdown",
+        default=None,
+        metavar="PATH",
+        help="also write the report as Markdown (docs/THEOREMS.md)",
+    )
+    parser.add_argument(
+        "--max-examples",
+        type=int,
+        default=None,
+        metavar="N",
+        help="override the profile's instances per claim",
+    )
+    parser.add_argument(
+        "--preamble",
+        default="",
+        metavar="TEXT",
+        help="a paragraph for --markdown (e.g. how the run was split)",
+    )
+    parser.add_argument(
+        "--from-json",
+        default=None,
+        metavar="PATH",
+        help="render a saved --json report, or journals DIR/report.jsonl "
+        "(comma-separated), instead of running (with --markdown: "
+        "regenerate docs/THEOREMS.md from it)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,12 +99,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.from_json:
         saved = report_from_json(_read_saved(args.from_json, args))
-        print(json.dumps(report_to_json(saved), indent=1) if args.json
-              else render_table(saved))
+        print(json.dumps(report_to_json(saved), indent=1) if args.json else render_table(saved))
         if args.markdown:
             with open(args.markdown, "w", encoding="utf-8") as handle:
-                handle.write(render_markdown(saved, notes=FINDING_NOTES,
-                                             preamble=args.preamble))
+                handle.write(render_markdown(saved, notes=FINDING_NOTES, preamble=args.preamble))
         return 0 if saved.ok else 1
 
     try:
@@ -89,13 +122,23 @@ def run(args: argparse.Namespace) -> int:
     def progress(outcome: ClaimOutcome) -> None:
         # to stderr, so --json output stays clean; and journalled, so that an interrupted
         # run keeps every finished claim (--from-json accepts the journal)
-        print(f"  {outcome.key}: {outcome.verdict} ({outcome.tried} instances, "
-              f"{outcome.seconds:.1f} s)", file=sys.stderr, flush=True)
+        print(
+            f"  {outcome.key}: {outcome.verdict} ({outcome.tried} instances, "
+            f"{outcome.seconds:.1f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
         with journal.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(outcome_to_json(outcome)) + "\n")
 
-    report = run_report(args.profile, seed_value=args.seed, claims=selected, out_dir=args.out,
-                        max_examples=args.max_examples, progress=progress)
+    report = run_report(
+        args.profile,
+        seed_value=args.seed,
+        claims=selected,
+        out_dir=args.out,
+        max_examples=args.max_examples,
+        progress=progress,
+    )
     if args.json:
         print(json.dumps(report_to_json(report), indent=1))
     else:
@@ -124,11 +167,16 @@ def _read_saved(path: str, args: argparse.Namespace) -> dict[str, Any]:
                     entry = json.loads(line)
                     claims[entry["key"]] = entry
     order = [c.key for c in CLAIMS]
-    ordered = sorted(claims.values(), key=lambda c: order.index(c["key"])
-                     if c["key"] in order else len(order))
-    return {"profile": args.profile, "seed": args.seed,
-            "seconds": sum(c["seconds"] for c in ordered), "claims": ordered,
-            "environment": _environment()}
+    ordered = sorted(
+        claims.values(), key=lambda c: order.index(c["key"]) if c["key"] in order else len(order)
+    )
+    return {
+        "profile": args.profile,
+        "seed": args.seed,
+        "seconds": sum(c["seconds"] for c in ordered),
+        "claims": ordered,
+        "environment": _environment(),
+    }
 
 
 def _environment() -> dict[str, str]:
@@ -137,8 +185,12 @@ def _environment() -> dict[str, str]:
     import hypothesis
     import numpy
 
-    return {"python": platform.python_version(), "hypothesis": hypothesis.__version__,
-            "numpy": numpy.__version__, "machine": platform.machine()}
+    return {
+        "python": platform.python_version(),
+        "hypothesis": hypothesis.__version__,
+        "numpy": numpy.__version__,
+        "machine": platform.machine(),
+    }
 
 
 __all__ = ["add_arguments", "run"]

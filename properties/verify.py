@@ -89,8 +89,13 @@ OVERPAYMENT = "overpayment"
 PRINCIPAL_DEVIATION = "principal_deviation"
 CLAIMED_VALUE = "claimed_value"
 #: Every kind of violation, in the order they are listed per state.
-VIOLATION_KINDS: tuple[str, ...] = (NOT_FOLLOWED, NEGATIVE_PAYMENT, OVERPAYMENT,
-                                    PRINCIPAL_DEVIATION, CLAIMED_VALUE)
+VIOLATION_KINDS: tuple[str, ...] = (
+    NOT_FOLLOWED,
+    NEGATIVE_PAYMENT,
+    OVERPAYMENT,
+    PRINCIPAL_DEVIATION,
+    CLAIMED_VALUE,
+)
 
 _ZERO = Fraction(0)
 
@@ -117,8 +122,9 @@ def _short(value: Fraction | None) -> str:
 def _exact_str(value: Fraction | None) -> str | None:
     if value is None:
         return None
-    return str(value.numerator) if value.denominator == 1 \
-        else f"{value.numerator}/{value.denominator}"
+    return (
+        str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    )
 
 
 # --------------------------------------------------------------------------- the report
@@ -142,9 +148,14 @@ class Violation:
     message: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "state": self.state_name or None, "index": self.state,
-                "amount": _exact_str(self.amount), "amount_float": float(self.amount),
-                "message": self.message}
+        return {
+            "kind": self.kind,
+            "state": self.state_name or None,
+            "index": self.state,
+            "amount": _exact_str(self.amount),
+            "amount_float": float(self.amount),
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)
@@ -265,8 +276,7 @@ class VerificationReport:
     @property
     def violations(self) -> tuple[Violation, ...]:
         """Every violation: per state in state order, then the top-level claims."""
-        return tuple(v for check in self.states for v in check.violations) \
-            + self.top_violations
+        return tuple(v for check in self.states for v in check.violations) + self.top_violations
 
     @property
     def ok(self) -> bool:
@@ -276,8 +286,7 @@ class VerificationReport:
     @property
     def principal_gap(self) -> Fraction | None:
         """Reference SPE principal utility minus this policy's (may be negative: PAPER.md §2)."""
-        return None if self.reference is None \
-            else self.reference.principal - self.principal_utility
+        return None if self.reference is None else self.reference.principal - self.principal_utility
 
     @property
     def agent_gap(self) -> Fraction | None:
@@ -297,28 +306,38 @@ class VerificationReport:
     # ------------------------------------------------------------------------ rendering
     def summary(self, *, max_states: int = 30, max_violations: int = 50) -> str:
         """A readable report: verdict, utilities and gap, violations, a per-state table."""
-        lines = [f"pamdp verify: {self.instance_name or '(unnamed instance)'}",
-                 f"  instance    : {self.n_states} states, {self.n_actions} actions, "
-                 f"{self.n_outcomes} outcomes, γ = {_fmt(self.discount)}, "
-                 + ("observed action" if self.observed_action else "hidden action"),
-                 f"  tolerance   : {_fmt(self.tolerance)} (absolute; arithmetic exact)"]
+        lines = [
+            f"pamdp verify: {self.instance_name or '(unnamed instance)'}",
+            f"  instance    : {self.n_states} states, {self.n_actions} actions, "
+            f"{self.n_outcomes} outcomes, γ = {_fmt(self.discount)}, "
+            + ("observed action" if self.observed_action else "hidden action"),
+            f"  tolerance   : {_fmt(self.tolerance)} (absolute; arithmetic exact)",
+        ]
         violations = self.violations
         if self.ok:
             lines.append("  verdict     : OK — an SPE within tolerance; every claim holds")
         else:
             n_bad = len(self.violating_states())
             kinds = ", ".join(f"{k} ×{n}" for k, n in self.counts().items() if n)
-            lines.append(f"  verdict     : NOT an SPE — {len(violations)} violation(s) in "
-                         f"{n_bad} of {self.n_states} state(s)"
-                         + (" and the top-level claims" if self.top_violations else "")
-                         + f" ({kinds})")
-        lines.append(f"  principal   : V^p(s0) = {_fmt(self.principal_utility)}"
-                     + _gap_text(self.principal_gap, self.reference, "principal"))
-        lines.append(f"  agent       : V^a(s0) = {_fmt(self.agent_utility)}"
-                     + _gap_text(self.agent_gap, self.reference, "agent"))
+            lines.append(
+                f"  verdict     : NOT an SPE — {len(violations)} violation(s) in "
+                f"{n_bad} of {self.n_states} state(s)"
+                + (" and the top-level claims" if self.top_violations else "")
+                + f" ({kinds})"
+            )
+        lines.append(
+            f"  principal   : V^p(s0) = {_fmt(self.principal_utility)}"
+            + _gap_text(self.principal_gap, self.reference, "principal")
+        )
+        lines.append(
+            f"  agent       : V^a(s0) = {_fmt(self.agent_utility)}"
+            + _gap_text(self.agent_gap, self.reference, "agent")
+        )
         if self.reference is not None:
-            lines.append(f"  reference   : {self.reference.method}"
-                         + (f" ({self.reference.note})" if self.reference.note else ""))
+            lines.append(
+                f"  reference   : {self.reference.method}"
+                + (f" ({self.reference.note})" if self.reference.note else "")
+            )
         for warning in self.warnings:
             lines.append(f"  warning     : {warning}")
         if violations:
@@ -327,27 +346,33 @@ class VerificationReport:
             for v in violations[:max_violations]:
                 lines.append(f"  - [{v.kind}] {v.message}")
             if len(violations) > max_violations:
-                lines.append(f"  … and {len(violations) - max_violations} more "
-                             "(use --json for all)")
+                lines.append(
+                    f"  … and {len(violations) - max_violations} more (use --json for all)"
+                )
             tiny = [v for v in violations if v.amount <= Fraction(1, 10**6)]
             if tiny and self.tolerance < Fraction(1, 10**6):
-                lines.append(f"  ({len(tiny)} of these are below 1e-6, e.g. "
-                             f"{_fmt(tiny[0].amount)}: float rounding? For a float solver use "
-                             "a larger --tolerance such as 1e-9; larger violations may be their "
-                             "consequences, since an agent that deviates changes the values "
-                             "upstream)")
+                lines.append(
+                    f"  ({len(tiny)} of these are below 1e-6, e.g. "
+                    f"{_fmt(tiny[0].amount)}: float rounding? For a float solver use "
+                    "a larger --tolerance such as 1e-9; larger violations may be their "
+                    "consequences, since an agent that deviates changes the values "
+                    "upstream)"
+                )
         lines.append("")
         shown = list(self.states)
         if len(shown) > max_states:
             bad = [c for c in shown if c.violations]
             shown = (bad + [c for c in shown if not c.violations])[:max_states]
             shown.sort(key=lambda c: c.state)
-            lines.append(f"per state (showing {len(shown)} of {self.n_states}, violating "
-                         "states first)")
+            lines.append(
+                f"per state (showing {len(shown)} of {self.n_states}, violating states first)"
+            )
         else:
             lines.append("per state")
-        lines.append(f"  {'state':<10} {'rec':>5} {'agent':>5} {'path':>4} {'E[pay]':>11} "
-                     f"{'minimal':>11} {'V^p':>11} {'V^a':>11} {'dev.gain':>11}  ok")
+        lines.append(
+            f"  {'state':<10} {'rec':>5} {'agent':>5} {'path':>4} {'E[pay]':>11} "
+            f"{'minimal':>11} {'V^p':>11} {'V^a':>11} {'dev.gain':>11}  ok"
+        )
         for c in shown:
             lines.append(
                 f"  {c.name:<10} {self.action_name(c.recommended):>5} "
@@ -355,7 +380,8 @@ class VerificationReport:
                 f"{'yes' if c.on_path else 'no':>4} {_short(c.expected_payment):>11} "
                 f"{_short(c.minimal_payment):>11} {_short(c.principal_value):>11} "
                 f"{_short(c.agent_value):>11} {_short(c.deviation_gain):>11}  "
-                + ("yes" if c.ok else "NO"))
+                + ("yes" if c.ok else "NO")
+            )
         lines.append(f"\n(verified in {self.seconds:.3f} s)")
         return "\n".join(lines)
 
@@ -372,30 +398,42 @@ class VerificationReport:
             "agent_utility": _exact_str(self.agent_utility),
             "principal_utility_float": float(self.principal_utility),
             "agent_utility_float": float(self.agent_utility),
-            "reference": None if ref is None else {
-                "principal": _exact_str(ref.principal), "agent": _exact_str(ref.agent),
-                "principal_float": float(ref.principal), "agent_float": float(ref.agent),
-                "method": ref.method, "exact": ref.exact, "note": ref.note},
+            "reference": None
+            if ref is None
+            else {
+                "principal": _exact_str(ref.principal),
+                "agent": _exact_str(ref.agent),
+                "principal_float": float(ref.principal),
+                "agent_float": float(ref.agent),
+                "method": ref.method,
+                "exact": ref.exact,
+                "note": ref.note,
+            },
             "principal_gap": _exact_str(self.principal_gap),
             "agent_gap": _exact_str(self.agent_gap),
             "counts": self.counts(),
             "violations": [v.to_dict() for v in self.violations],
             "warnings": list(self.warnings),
-            "states": [{
-                "state": c.name, "index": c.state,
-                "recommended": self.action_name(c.recommended) if c.recommended >= 0 else None,
-                "agent_action": self.action_name(c.agent_action), "on_path": c.on_path,
-                "contract": [_exact_str(x) for x in c.contract],
-                "expected_payment": _exact_str(c.expected_payment),
-                "follow_deficit": _exact_str(c.follow_deficit),
-                "minimal_payment": _exact_str(c.minimal_payment),
-                "overpayment": _exact_str(c.overpayment),
-                "best_action": self.action_name(c.best_action),
-                "deviation_gain": _exact_str(c.deviation_gain),
-                "principal_value": _exact_str(c.principal_value),
-                "agent_value": _exact_str(c.agent_value),
-                "ok": c.ok,
-            } for c in self.states],
+            "states": [
+                {
+                    "state": c.name,
+                    "index": c.state,
+                    "recommended": self.action_name(c.recommended) if c.recommended >= 0 else None,
+                    "agent_action": self.action_name(c.agent_action),
+                    "on_path": c.on_path,
+                    "contract": [_exact_str(x) for x in c.contract],
+                    "expected_payment": _exact_str(c.expected_payment),
+                    "follow_deficit": _exact_str(c.follow_deficit),
+                    "minimal_payment": _exact_str(c.minimal_payment),
+                    "overpayment": _exact_str(c.overpayment),
+                    "best_action": self.action_name(c.best_action),
+                    "deviation_gain": _exact_str(c.deviation_gain),
+                    "principal_value": _exact_str(c.principal_value),
+                    "agent_value": _exact_str(c.agent_value),
+                    "ok": c.ok,
+                }
+                for c in self.states
+            ],
             "seconds": self.seconds,
         }
 
@@ -424,17 +462,23 @@ def reference_values(model: PrincipalAgentMDP) -> ReferenceValues:
         from solvers.backward_induction import solve_backward_induction
 
         spe = solve_backward_induction(model, exact=True)
-        return ReferenceValues(spe.principal_values[s0], spe.agent_values[s0],
-                               "exact backward induction, principal ties to the lowest index",
-                               True)
+        return ReferenceValues(
+            spe.principal_values[s0],
+            spe.agent_values[s0],
+            "exact backward induction, principal ties to the lowest index",
+            True,
+        )
     from solvers.meta_algorithm import meta_algorithm
 
     result = meta_algorithm(model)
     note = "" if result.converged else f"did NOT converge in {result.iterations} iterations"
-    return ReferenceValues(to_fraction(float(result.solution.principal_values[s0])),
-                           to_fraction(float(result.solution.agent_values[s0])),
-                           f"meta-algorithm (floats, {result.iterations} iterations)", False,
-                           note)
+    return ReferenceValues(
+        to_fraction(float(result.solution.principal_values[s0])),
+        to_fraction(float(result.solution.agent_values[s0])),
+        f"meta-algorithm (floats, {result.iterations} iterations)",
+        False,
+        note,
+    )
 
 
 def verify_policy(
@@ -482,8 +526,7 @@ def verify_policy(
         raise ValueError(f"tolerance must be non-negative (value: {tolerance!r})")
     model = _with_exact(model)
     data = ExactPolicyData(model)
-    evaluation = evaluate_policy_exact(model, recommended, contracts, tie_tolerance=tau,
-                                       data=data)
+    evaluation = evaluate_policy_exact(model, recommended, contracts, tie_tolerance=tau, data=data)
     n_s, n_a, n_o = data.n_states, data.n_actions, data.n_outcomes
     rec = [int(a) for a in np.asarray(recommended).tolist()]
     pay = [[to_fraction(x) for x in row] for row in np.asarray(contracts, dtype=object).tolist()]
@@ -509,45 +552,70 @@ def verify_policy(
         lp_rec = _minimal(q_bar[s], probs, a_rec) if a_rec >= 0 else None
         if a_rec >= 0 and act != a_rec:
             alt = model.actions[act]
-            why = "" if lp_rec is None or lp_rec.implementable else \
-                f"; no contract can make {model.actions[a_rec]} a best response here"
-            found.append(Violation(
-                NOT_FOLLOWED, s, name, deficit,
-                f"state {name}: the agent does not take the recommended action "
-                f"{model.actions[a_rec]}: under the contract {_contract_text(model, b)} it "
-                f"prefers {alt} by {_fmt(deficit)} ({model.actions[a_rec]} is worth "
-                f"{_fmt(agent_q[s][a_rec])} to it, {alt} {_fmt(agent_q[s][act])}){why}"))
+            why = (
+                ""
+                if lp_rec is None or lp_rec.implementable
+                else f"; no contract can make {model.actions[a_rec]} a best response here"
+            )
+            found.append(
+                Violation(
+                    NOT_FOLLOWED,
+                    s,
+                    name,
+                    deficit,
+                    f"state {name}: the agent does not take the recommended action "
+                    f"{model.actions[a_rec]}: under the contract {_contract_text(model, b)} it "
+                    f"prefers {alt} by {_fmt(deficit)} ({model.actions[a_rec]} is worth "
+                    f"{_fmt(agent_q[s][a_rec])} to it, {alt} {_fmt(agent_q[s][act])}){why}",
+                )
+            )
         # -- limited liability
         for o, x in enumerate(b):
             if x < -tau:
-                found.append(Violation(
-                    NEGATIVE_PAYMENT, s, name, -x,
-                    f"state {name}: contract[{model.outcomes[o]}] = {_fmt(x)} is negative "
-                    "(limited liability: payments must be ≥ 0)"))
+                found.append(
+                    Violation(
+                        NEGATIVE_PAYMENT,
+                        s,
+                        name,
+                        -x,
+                        f"state {name}: contract[{model.outcomes[o]}] = {_fmt(x)} is negative "
+                        "(limited liability: payments must be ≥ 0)",
+                    )
+                )
         # -- overpayment
-        minimal = None if lp_rec is None or not lp_rec.implementable \
-            else lp_rec.expected_payment
+        minimal = None if lp_rec is None or not lp_rec.implementable else lp_rec.expected_payment
         overpayment = None
         if minimal is not None and act == a_rec:
             overpayment = _dot(probs[a_rec], b) - minimal
             if overpayment > tau:
-                found.append(Violation(
-                    OVERPAYMENT, s, name, overpayment,
-                    f"state {name}: pays {_fmt(overpayment)} more than the minimal "
-                    f"implementation of {model.actions[a_rec]} (expected payment "
-                    f"{_fmt(_dot(probs[a_rec], b))}, minimal {_fmt(minimal)} with contract "
-                    f"{_contract_text(model, lp_rec.contract if lp_rec else ())})"))
+                found.append(
+                    Violation(
+                        OVERPAYMENT,
+                        s,
+                        name,
+                        overpayment,
+                        f"state {name}: pays {_fmt(overpayment)} more than the minimal "
+                        f"implementation of {model.actions[a_rec]} (expected payment "
+                        f"{_fmt(_dot(probs[a_rec], b))}, minimal {_fmt(minimal)} with contract "
+                        f"{_contract_text(model, lp_rec.contract if lp_rec else ())})",
+                    )
+                )
         # -- one-shot principal deviations
-        cont = [data.principal_reward[s][o] + (gamma * sum(
-            (p * v_p[t] for t, p in data.successors[s][o]), _ZERO)
-            if data.successors[s][o] else _ZERO) for o in range(n_o)]
+        cont = [
+            data.principal_reward[s][o]
+            + (
+                gamma * sum((p * v_p[t] for t, p in data.successors[s][o]), _ZERO)
+                if data.successors[s][o]
+                else _ZERO
+            )
+            for o in range(n_o)
+        ]
         best_action, best_q = act, v_p[s]
         for a in range(n_a):
             upper = _dot(probs[a], cont)  # q(s, a) with a free contract: an upper bound
             if upper <= best_q:
                 continue
-            lp = lp_rec if a == a_rec and lp_rec is not None \
-                else _minimal(q_bar[s], probs, a)
+            lp = lp_rec if a == a_rec and lp_rec is not None else _minimal(q_bar[s], probs, a)
             if not lp.implementable:
                 continue
             assert lp.expected_payment is not None
@@ -557,39 +625,75 @@ def verify_policy(
         gain = best_q - v_p[s]
         if gain > tau and not (best_action == a_rec == act):
             lp_best = _minimal(q_bar[s], probs, best_action)
-            found.append(Violation(
-                PRINCIPAL_DEVIATION, s, name, gain,
-                f"state {name}: the principal gains {_fmt(gain)} by recommending "
-                f"{model.actions[best_action]} with its minimal contract "
-                f"{_contract_text(model, lp_best.contract)} instead: q = {_fmt(best_q)} "
-                f"against V^p = {_fmt(v_p[s])} (under the current policy the agent takes "
-                f"{model.actions[act]})"))
+            found.append(
+                Violation(
+                    PRINCIPAL_DEVIATION,
+                    s,
+                    name,
+                    gain,
+                    f"state {name}: the principal gains {_fmt(gain)} by recommending "
+                    f"{model.actions[best_action]} with its minimal contract "
+                    f"{_contract_text(model, lp_best.contract)} instead: q = {_fmt(best_q)} "
+                    f"against V^p = {_fmt(v_p[s])} (under the current policy the agent takes "
+                    f"{model.actions[act]})",
+                )
+            )
         # -- claims
-        for label, claim, true in (("principal_value", claims_p[s], v_p[s]),
-                                   ("agent_value", claims_a[s], v_a[s])):
+        for label, claim, true in (
+            ("principal_value", claims_p[s], v_p[s]),
+            ("agent_value", claims_a[s], v_a[s]),
+        ):
             if claim is not None and abs(claim - true) > tau:
-                found.append(Violation(
-                    CLAIMED_VALUE, s, name, abs(claim - true),
-                    f"state {name}: claimed {label} {_fmt(claim)} but the true value is "
-                    f"{_fmt(true)} (off by {_fmt(abs(claim - true))})"))
-        checks.append(StateCheck(
-            state=s, name=name, recommended=a_rec, agent_action=act, on_path=on_path[s],
-            contract=tuple(b), expected_payment=_dot(probs[act], b), follow_deficit=deficit,
-            minimal_payment=minimal, overpayment=overpayment, best_action=best_action,
-            deviation_gain=max(gain, _ZERO), principal_value=v_p[s], agent_value=v_a[s],
-            claimed_principal_value=claims_p[s], claimed_agent_value=claims_a[s],
-            violations=tuple(found)))
+                found.append(
+                    Violation(
+                        CLAIMED_VALUE,
+                        s,
+                        name,
+                        abs(claim - true),
+                        f"state {name}: claimed {label} {_fmt(claim)} but the true value is "
+                        f"{_fmt(true)} (off by {_fmt(abs(claim - true))})",
+                    )
+                )
+        checks.append(
+            StateCheck(
+                state=s,
+                name=name,
+                recommended=a_rec,
+                agent_action=act,
+                on_path=on_path[s],
+                contract=tuple(b),
+                expected_payment=_dot(probs[act], b),
+                follow_deficit=deficit,
+                minimal_payment=minimal,
+                overpayment=overpayment,
+                best_action=best_action,
+                deviation_gain=max(gain, _ZERO),
+                principal_value=v_p[s],
+                agent_value=v_a[s],
+                claimed_principal_value=claims_p[s],
+                claimed_agent_value=claims_a[s],
+                violations=tuple(found),
+            )
+        )
     s0 = model.initial_state
     top: list[Violation] = []
     claimed_p = _claim("principal_value", claimed_principal_utility)
     claimed_a = _claim("agent_value", claimed_agent_utility)
-    for label, claim, true in (("principal_value", claimed_p, v_p[s0]),
-                               ("agent_value", claimed_a, v_a[s0])):
+    for label, claim, true in (
+        ("principal_value", claimed_p, v_p[s0]),
+        ("agent_value", claimed_a, v_a[s0]),
+    ):
         if claim is not None and abs(claim - true) > tau:
-            top.append(Violation(
-                CLAIMED_VALUE, None, "", abs(claim - true),
-                f"top-level {label}: claimed {_fmt(claim)} but the true value at the initial "
-                f"state {model.states[s0]} is {_fmt(true)} (off by {_fmt(abs(claim - true))})"))
+            top.append(
+                Violation(
+                    CLAIMED_VALUE,
+                    None,
+                    "",
+                    abs(claim - true),
+                    f"top-level {label}: claimed {_fmt(claim)} but the true value at the initial "
+                    f"state {model.states[s0]} is {_fmt(true)} (off by {_fmt(abs(claim - true))})",
+                )
+            )
     ref: ReferenceValues | None
     if isinstance(reference, ReferenceValues):
         ref = reference
@@ -598,12 +702,25 @@ def verify_policy(
     else:
         ref = None
     return VerificationReport(
-        instance_name=model.name, n_states=n_s, n_actions=n_a, n_outcomes=n_o,
-        discount=gamma, observed_action=model.observed_action, initial_state=s0,
-        tolerance=tau, states=tuple(checks), principal_utility=v_p[s0],
-        agent_utility=v_a[s0], claimed_principal_utility=claimed_p,
-        claimed_agent_utility=claimed_a, top_violations=tuple(top), reference=ref,
-        warnings=tuple(warnings), actions=model.actions, seconds=time.perf_counter() - start)
+        instance_name=model.name,
+        n_states=n_s,
+        n_actions=n_a,
+        n_outcomes=n_o,
+        discount=gamma,
+        observed_action=model.observed_action,
+        initial_state=s0,
+        tolerance=tau,
+        states=tuple(checks),
+        principal_utility=v_p[s0],
+        agent_utility=v_a[s0],
+        claimed_principal_utility=claimed_p,
+        claimed_agent_utility=claimed_a,
+        top_violations=tuple(top),
+        reference=ref,
+        warnings=tuple(warnings),
+        actions=model.actions,
+        seconds=time.perf_counter() - start,
+    )
 
 
 @dataclass(frozen=True)
@@ -684,8 +801,7 @@ def _claims(label: str, values: Any, n_states: int) -> list[Fraction | None]:
         return [None] * n_states
     items = list(values)
     if len(items) != n_states:
-        raise ValueError(f"{label}: expected {n_states} entries (one per state), got "
-                         f"{len(items)}")
+        raise ValueError(f"{label}: expected {n_states} entries (one per state), got {len(items)}")
     return [_claim(f"{label}[{s}]", v) for s, v in enumerate(items)]
 
 
@@ -746,9 +862,13 @@ def parse_solution(data: Any, model: PrincipalAgentMDP) -> SolutionDocument:
     return replace(document, policy=tuple(policy))
 
 
-def verify_solution(model: PrincipalAgentMDP, solution: SolutionDocument | dict[str, Any], *,
-                    tolerance: Any = DEFAULT_TOLERANCE,
-                    reference: bool | ReferenceValues = True) -> VerificationReport:
+def verify_solution(
+    model: PrincipalAgentMDP,
+    solution: SolutionDocument | dict[str, Any],
+    *,
+    tolerance: Any = DEFAULT_TOLERANCE,
+    reference: bool | ReferenceValues = True,
+) -> VerificationReport:
     """Verify a FORMAT.md v1 solution (a parsed document or its JSON dict) against ``model``.
 
     Raises
@@ -756,29 +876,41 @@ def verify_solution(model: PrincipalAgentMDP, solution: SolutionDocument | dict[
     theory.format.SolutionError
         The document is malformed (other than negative payments, which are violations).
     """
-    document = solution if isinstance(solution, SolutionDocument) \
-        else parse_solution(solution, model)
+    document = (
+        solution if isinstance(solution, SolutionDocument) else parse_solution(solution, model)
+    )
     warnings = []
     if document.instance_name and model.name and document.instance_name != model.name:
-        warnings.append(f"the solution names the instance {document.instance_name!r}, the "
-                        f"instance file is {model.name!r}")
+        warnings.append(
+            f"the solution names the instance {document.instance_name!r}, the "
+            f"instance file is {model.name!r}"
+        )
     policy = document.policy
     contracts = np.empty((model.n_states, model.n_outcomes), dtype=object)
     for s, entry in enumerate(policy):
         for o, x in enumerate(entry.contract):
             contracts[s, o] = x
     return verify_policy(
-        model, [entry.recommended_action for entry in policy], contracts,
+        model,
+        [entry.recommended_action for entry in policy],
+        contracts,
         principal_values=[entry.principal_value for entry in policy],
         agent_values=[entry.agent_value for entry in policy],
         claimed_principal_utility=document.principal_value,
-        claimed_agent_utility=document.agent_value, tolerance=tolerance,
-        reference=reference, warnings=tuple(warnings))
+        claimed_agent_utility=document.agent_value,
+        tolerance=tolerance,
+        reference=reference,
+        warnings=tuple(warnings),
+    )
 
 
-def verify_files(instance_path: Any, solution_path: Any, *,
-                 tolerance: Any = DEFAULT_TOLERANCE,
-                 reference: bool = True) -> VerificationReport:
+def verify_files(
+    instance_path: Any,
+    solution_path: Any,
+    *,
+    tolerance: Any = DEFAULT_TOLERANCE,
+    reference: bool = True,
+) -> VerificationReport:
     """Load an instance and a solution file (FORMAT.md v1) and verify them.
 
     Raises

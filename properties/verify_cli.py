@@ -24,28 +24,48 @@ DEFAULT_TOLERANCE_TEXT = "1e-9"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``pamdp verify`` arguments to ``parser``."""
-    parser.description = ("Verify a FORMAT.md v1 solution against its instance in exact "
-                          "arithmetic. Exit 0: an SPE within tolerance; 1: not (violations "
-                          "listed per state); 2: invalid input.")
+    parser.description = (
+        "Verify a FORMAT.md v1 solution against its instance in exact "
+        "arithmetic. Exit 0: an SPE within tolerance; 1: not (violations "
+        "listed per state); 2: invalid input."
+    )
     parser.add_argument("instance", help="instance JSON file (pamdp/instance@1)")
     parser.add_argument("solution", help="solution JSON file (pamdp/solution@1)")
-    parser.add_argument("--tolerance", default=DEFAULT_TOLERANCE_TEXT, metavar="TAU",
-                        help="absolute tolerance τ, a number or rational string: the agent "
-                        "follows when following costs it at most τ, and a violation counts "
-                        "only above τ; 0 = strict exact check (default: %(default)s)")
-    parser.add_argument("--json", action="store_true",
-                        help="print the report as JSON (pamdp/verification@1) instead of text")
-    parser.add_argument("--no-reference", action="store_true",
-                        help="skip computing the reference SPE (no utility gap)")
-    parser.add_argument("--max-states", type=int, default=30, metavar="N",
-                        help="rows of the per-state table in the text report "
-                        "(violating states first; default: %(default)s)")
+    parser.add_argument(
+        "--tolerance",
+        default=DEFAULT_TOLERANCE_TEXT,
+        metavar="TAU",
+        help="absolute tolerance τ, a number or rational string: the agent "
+        "follows when following costs it at most τ, and a violation counts "
+        "only above τ; 0 = strict exact check (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the report as JSON (pamdp/verification@1) instead of text",
+    )
+    parser.add_argument(
+        "--no-reference",
+        action="store_true",
+        help="skip computing the reference SPE (no utility gap)",
+    )
+    parser.add_argument(
+        "--max-states",
+        type=int,
+        default=30,
+        metavar="N",
+        help="rows of the per-state table in the text report "
+        "(violating states first; default: %(default)s)",
+    )
 
 
 def _invalid(args: argparse.Namespace, message: str) -> int:
     if getattr(args, "json", False):
-        print(json.dumps({"format": "pamdp/verification@1", "ok": False, "invalid": True,
-                          "error": message}))
+        print(
+            json.dumps(
+                {"format": "pamdp/verification@1", "ok": False, "invalid": True, "error": message}
+            )
+        )
     print(f"pamdp verify: invalid input: {message}", file=sys.stderr)
     return 2
 
@@ -77,8 +97,7 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as error:
         return _invalid(args, f"solution {args.solution}: cannot read: {error}")
     try:
-        report = verify_solution(model, data, tolerance=tolerance,
-                                 reference=not args.no_reference)
+        report = verify_solution(model, data, tolerance=tolerance, reference=not args.no_reference)
     except SolutionError as error:
         return _invalid(args, f"solution {args.solution}: {error}")
     except ValueError as error:  # e.g. γ = 1 with a cycle: the values are undefined

@@ -127,8 +127,7 @@ def select_recommendation(
     return np.argmax(chosen, axis=1).astype(np.int64)
 
 
-def with_no_contract_fallback(q_bar: FloatArray, solution: ContractSolution
-                              ) -> ContractSolution:
+def with_no_contract_fallback(q_bar: FloatArray, solution: ContractSolution) -> ContractSolution:
     """Rows with no implementable action get the zero contract for the no-contract best
     response ``argmax_a Q̄(s, a)`` (module docstring). Only possible with a margin ξ > 0."""
     empty = ~solution.implementable.any(axis=1)
@@ -151,7 +150,8 @@ def _require_episodic(model: PrincipalAgentMDP) -> npt.NDArray[np.int64]:
     if heights is None:
         raise ValueError(
             "backward induction needs an episodic instance (an acyclic state graph); this "
-            f"instance has a cycle (discount {model.discount}); use the meta-algorithm")
+            f"instance has a cycle (discount {model.discount}); use the meta-algorithm"
+        )
     return heights
 
 
@@ -182,8 +182,14 @@ def solve_backward_induction(
     return _solve_float(model, heights, principal_tie_break, tie_tol, margin, contract_method)
 
 
-def _solve_float(model: PrincipalAgentMDP, heights: npt.NDArray[np.int64], tie_break: str,
-                 tie_tol: float, margin: float, contract_method: str) -> SPESolution:
+def _solve_float(
+    model: PrincipalAgentMDP,
+    heights: npt.NDArray[np.int64],
+    tie_break: str,
+    tie_tol: float,
+    margin: float,
+    contract_method: str,
+) -> SPESolution:
     n_s, n_a, n_o = model.n_states, model.n_actions, model.n_outcomes
     gamma = model.discount
     probs = model.outcome_probs
@@ -198,21 +204,26 @@ def _solve_float(model: PrincipalAgentMDP, heights: npt.NDArray[np.int64], tie_b
     order = np.argsort(heights, kind="stable")
     bounds = np.searchsorted(heights[order], np.arange(heights.max() + 2))
     for level in range(heights.max() + 1):
-        states = order[bounds[level]:bounds[level + 1]]
+        states = order[bounds[level] : bounds[level + 1]]
         rows = (states[:, None] * n_o + np.arange(n_o)).ravel()
         sub = matrix[rows]
         cont_p = (gamma * (sub @ v_p)).reshape(-1, n_o) + model.principal_reward[states]
         cont_a = (gamma * (sub @ v_a)).reshape(-1, n_o)
         p = probs[states]
         qb = model.agent_reward[states] + np.einsum("sao,so->sa", p, cont_a)
-        solution = with_no_contract_fallback(qb, minimal_contracts_all_actions(
-            qb, p, margin=margin, method=contract_method, feasibility_tol=tie_tol))
+        solution = with_no_contract_fallback(
+            qb,
+            minimal_contracts_all_actions(
+                qb, p, margin=margin, method=contract_method, feasibility_tol=tie_tol
+            ),
+        )
         payment = np.nan_to_num(solution.expected_payment, nan=0.0)
         q = np.einsum("sao,so->sa", p, cont_p) - payment
         q = np.where(solution.implementable, q, -np.inf)
         agent_if = qb + payment
-        rec = select_recommendation(q, solution.implementable, agent_if, tie_break=tie_break,
-                                    tie_tol=tie_tol)
+        rec = select_recommendation(
+            q, solution.implementable, agent_if, tie_break=tie_break, tie_tol=tie_tol
+        )
         idx = np.arange(len(states))
         v_p[states] = q[idx, rec]
         v_a[states] = agent_if[idx, rec]
@@ -222,12 +233,22 @@ def _solve_float(model: PrincipalAgentMDP, heights: npt.NDArray[np.int64], tie_b
         contracts_all[states] = solution.contracts
         recommended[states] = rec
     contracts = contracts_all[np.arange(n_s), recommended]
-    return SPESolution(recommended, contracts, v_p, v_a, q_bar, principal_q, implementable,
-                       contracts_all, exact=False)
+    return SPESolution(
+        recommended,
+        contracts,
+        v_p,
+        v_a,
+        q_bar,
+        principal_q,
+        implementable,
+        contracts_all,
+        exact=False,
+    )
 
 
-def _solve_exact(model: PrincipalAgentMDP, heights: npt.NDArray[np.int64], tie_break: str,
-                 margin: Fraction) -> SPESolution:
+def _solve_exact(
+    model: PrincipalAgentMDP, heights: npt.NDArray[np.int64], tie_break: str, margin: Fraction
+) -> SPESolution:
     from theory.exact_contracts import minimal_contracts_exact_all_actions
 
     if tie_break not in TIE_BREAKS:
@@ -255,8 +276,10 @@ def _solve_exact(model: PrincipalAgentMDP, heights: npt.NDArray[np.int64], tie_b
             cont_p.append(data.principal_reward[s, o] + gamma * ev_p)
             cont_a.append(gamma * ev_a)
         probs = data.outcome_probs[s]
-        qb = [data.agent_reward[s, a] + sum((probs[a, o] * cont_a[o] for o in range(n_o)), zero)
-              for a in range(n_a)]
+        qb = [
+            data.agent_reward[s, a] + sum((probs[a, o] * cont_a[o] for o in range(n_o)), zero)
+            for a in range(n_a)
+        ]
         results = minimal_contracts_exact_all_actions(qb, probs.tolist(), margin=margin)
         feasible = [result.implementable for result in results]
         contracts_s = [list(result.contract) for result in results]
@@ -272,8 +295,7 @@ def _solve_exact(model: PrincipalAgentMDP, heights: npt.NDArray[np.int64], tie_b
             if feasible[a]:
                 payment = payments[a]
                 assert payment is not None
-                q_values.append(sum((probs[a, o] * cont_p[o] for o in range(n_o)), zero)
-                                - payment)
+                q_values.append(sum((probs[a, o] * cont_p[o] for o in range(n_o)), zero) - payment)
                 agent_if.append(qb[a] + payment)
             else:
                 q_values.append(None)
@@ -296,5 +318,14 @@ def _solve_exact(model: PrincipalAgentMDP, heights: npt.NDArray[np.int64], tie_b
             implementable[s, a] = feasible[a]
             contracts_all[s, a] = contracts_s[a]
     contracts = contracts_all[np.arange(n_s), recommended]
-    return SPESolution(recommended, contracts, v_p, v_a, q_bar, principal_q, implementable,
-                       contracts_all, exact=True)
+    return SPESolution(
+        recommended,
+        contracts,
+        v_p,
+        v_a,
+        q_bar,
+        principal_q,
+        implementable,
+        contracts_all,
+        exact=True,
+    )

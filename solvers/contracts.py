@@ -110,9 +110,14 @@ def two_outcome_closed_form(
     """
     m = q_bar.shape[0]
     if lean and q_bar.shape[1] == 2:
-        return _two_action_closed_form(q_bar, outcome_probs, recommended, margin=margin,
-                                       feasibility_tol=feasibility_tol,
-                                       probability_tol=probability_tol)
+        return _two_action_closed_form(
+            q_bar,
+            outcome_probs,
+            recommended,
+            margin=margin,
+            feasibility_tol=feasibility_tol,
+            probability_tol=probability_tol,
+        )
     rows = np.arange(m)
     p = outcome_probs[:, :, 1]
     p_rec = p[rows, recommended]
@@ -241,7 +246,8 @@ def _block_matrix(coeff: FloatArray, n_extra: int) -> sp.csr_matrix:
     block_rows = np.arange(m * n_a).reshape(m, n_a)
     row_idx = np.repeat(block_rows[:, :, None], n_o, axis=2)
     col_idx = (np.arange(m)[:, None, None] * width + np.arange(n_o)[None, None, :]).repeat(
-        n_a, axis=1)
+        n_a, axis=1
+    )
     data = [-coeff.ravel()]
     rows_all = [row_idx.ravel()]
     cols_all = [col_idx.ravel()]
@@ -261,9 +267,12 @@ def _phase_one(coeff: FloatArray, rhs: FloatArray, tol: float) -> tuple[BoolArra
     cost = np.zeros((m, width))
     cost[:, n_o:] = 1.0
     result = linprog(
-        cost.ravel(), A_ub=_block_matrix(coeff, n_a), b_ub=-rhs.ravel(), bounds=(0, None),
-        method="highs", options={"primal_feasibility_tolerance": 1e-10,
-                                 "dual_feasibility_tolerance": 1e-10},
+        cost.ravel(),
+        A_ub=_block_matrix(coeff, n_a),
+        b_ub=-rhs.ravel(),
+        bounds=(0, None),
+        method="highs",
+        options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10},
     )
     if result.status != 0:  # pragma: no cover - phase 1 is always feasible and bounded
         raise RuntimeError(f"HiGHS phase 1 failed: {result.message}")
@@ -274,9 +283,12 @@ def _phase_one(coeff: FloatArray, rhs: FloatArray, tol: float) -> tuple[BoolArra
 def _phase_two(coeff: FloatArray, rhs: FloatArray, p_rec: FloatArray) -> FloatArray:
     m, _n_a, n_o = coeff.shape
     result = linprog(
-        p_rec.ravel(), A_ub=_block_matrix(coeff, 0), b_ub=-rhs.ravel(), bounds=(0, None),
-        method="highs", options={"primal_feasibility_tolerance": 1e-10,
-                                 "dual_feasibility_tolerance": 1e-10},
+        p_rec.ravel(),
+        A_ub=_block_matrix(coeff, 0),
+        b_ub=-rhs.ravel(),
+        bounds=(0, None),
+        method="highs",
+        options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10},
     )
     if result.status != 0:  # pragma: no cover - feasible by phase 1, bounded below by 0
         raise RuntimeError(f"HiGHS phase 2 failed: {result.message}")
@@ -311,8 +323,10 @@ def minimal_contracts(
     if single:
         q, probs, rec = q[None], probs[None], rec.reshape(1)
     if probs.ndim != 3 or q.shape != probs.shape[:2] or rec.shape != (q.shape[0],):
-        raise ValueError(f"shapes do not match: q_bar {q.shape}, outcome_probs {probs.shape}, "
-                         f"recommended {rec.shape}")
+        raise ValueError(
+            f"shapes do not match: q_bar {q.shape}, outcome_probs {probs.shape}, "
+            f"recommended {rec.shape}"
+        )
     if np.any((rec < 0) | (rec >= q.shape[1])):
         raise ValueError(f"recommended action out of range [0, {q.shape[1]}): {rec.tolist()}")
     if margin < 0:
@@ -329,13 +343,19 @@ def minimal_contracts(
     else:
         raise ValueError(f"unknown method {method!r}; use 'auto', 'closed_form' or 'lp'")
     if q.shape[0] == 0:
-        return ContractSolution(np.zeros((0, probs.shape[2])), np.zeros(0, dtype=bool),
-                                np.zeros(0))
-    result = solver(q, probs, rec, margin=margin, feasibility_tol=feasibility_tol,
-                    probability_tol=probability_tol)
+        return ContractSolution(np.zeros((0, probs.shape[2])), np.zeros(0, dtype=bool), np.zeros(0))
+    result = solver(
+        q,
+        probs,
+        rec,
+        margin=margin,
+        feasibility_tol=feasibility_tol,
+        probability_tol=probability_tol,
+    )
     if single:
-        return ContractSolution(result.contracts[0], result.implementable[0],
-                                result.expected_payment[0])
+        return ContractSolution(
+            result.contracts[0], result.implementable[0], result.expected_payment[0]
+        )
     return result
 
 
@@ -352,8 +372,12 @@ def minimal_contracts_all_actions(
     probs = np.asarray(outcome_probs, dtype=np.float64)
     m, n_a = q.shape
     rec = np.tile(np.arange(n_a), m)
-    result = minimal_contracts(np.repeat(q, n_a, axis=0), np.repeat(probs, n_a, axis=0), rec,
-                               **options)  # type: ignore[arg-type]
+    result = minimal_contracts(
+        np.repeat(q, n_a, axis=0),
+        np.repeat(probs, n_a, axis=0),
+        rec,
+        **options,  # type: ignore[arg-type]
+    )
     return ContractSolution(
         result.contracts.reshape(m, n_a, -1),
         result.implementable.reshape(m, n_a),

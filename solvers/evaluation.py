@@ -65,30 +65,36 @@ class PolicyEvaluation:
         return self.principal_values[state]
 
 
-def _check_policy(model: PrincipalAgentMDP, recommended: npt.ArrayLike, contracts: npt.ArrayLike
-                  ) -> tuple[IntArray, np.ndarray]:
+def _check_policy(
+    model: PrincipalAgentMDP, recommended: npt.ArrayLike, contracts: npt.ArrayLike
+) -> tuple[IntArray, np.ndarray]:
     rec = np.asarray(recommended, dtype=np.int64)
     pay = np.asarray(contracts)
     if rec.shape != (model.n_states,):
         raise ValueError(f"recommended: expected shape ({model.n_states},), got {rec.shape}")
     if pay.shape != (model.n_states, model.n_outcomes):
-        raise ValueError(f"contracts: expected shape ({model.n_states}, {model.n_outcomes}), "
-                         f"got {pay.shape}")
+        raise ValueError(
+            f"contracts: expected shape ({model.n_states}, {model.n_outcomes}), got {pay.shape}"
+        )
     bad = np.flatnonzero((rec < -1) | (rec >= model.n_actions))
     if bad.size:
         raise ValueError(f"recommended[{bad[0]}]: not an action index (value: {rec[bad[0]]})")
     if pay.dtype == object:  # exact payments (Fractions, ints, strings): compare exactly
         for (s, o), value in np.ndenumerate(pay):
             if to_fraction(value) < 0:
-                raise ValueError(f"contracts[{s}][{o}]: payments must be non-negative "
-                                 f"(limited liability) (value: {value!r})")
+                raise ValueError(
+                    f"contracts[{s}][{o}]: payments must be non-negative "
+                    f"(limited liability) (value: {value!r})"
+                )
     else:
         numeric = pay.astype(np.float64)
         bad_pay = np.argwhere(~(numeric >= 0) | ~np.isfinite(numeric))  # ~(x >= 0): NaN too
         if bad_pay.size:
             s, o = (int(i) for i in bad_pay[0])
-            raise ValueError(f"contracts[{s}][{o}]: payments must be finite and non-negative "
-                             f"(limited liability) (value: {pay[s, o]!r})")
+            raise ValueError(
+                f"contracts[{s}][{o}]: payments must be finite and non-negative "
+                f"(limited liability) (value: {pay[s, o]!r})"
+            )
     model.require_defined_values()
     return rec, pay
 
@@ -126,8 +132,9 @@ def evaluate_policy(
     return _evaluate_discounted(model, rec, pay, tie_tol, max_iterations)
 
 
-def _evaluate_episodic(model: PrincipalAgentMDP, rec: IntArray, pay: FloatArray,
-                       tie_tol: float) -> PolicyEvaluation:
+def _evaluate_episodic(
+    model: PrincipalAgentMDP, rec: IntArray, pay: FloatArray, tie_tol: float
+) -> PolicyEvaluation:
     heights = model.heights
     assert heights is not None
     n_s, n_a, n_o = model.n_states, model.n_actions, model.n_outcomes
@@ -140,7 +147,7 @@ def _evaluate_episodic(model: PrincipalAgentMDP, rec: IntArray, pay: FloatArray,
     order = np.argsort(heights, kind="stable")
     bounds = np.searchsorted(heights[order], np.arange(heights.max() + 2))
     for level in range(heights.max() + 1):
-        states = order[bounds[level]:bounds[level + 1]]
+        states = order[bounds[level] : bounds[level + 1]]
         rows = (states[:, None] * n_o + np.arange(n_o)).ravel()
         sub = matrix[rows]
         cont_p = (gamma * (sub @ v_p)).reshape(-1, n_o)
@@ -151,8 +158,9 @@ def _evaluate_episodic(model: PrincipalAgentMDP, rec: IntArray, pay: FloatArray,
         idx = np.arange(len(states))
         taken = p[idx, act]
         v_a[states] = qb[idx, act] + np.einsum("so,so->s", taken, pay[states])
-        v_p[states] = np.einsum("so,so->s", taken,
-                                model.principal_reward[states] - pay[states] + cont_p)
+        v_p[states] = np.einsum(
+            "so,so->s", taken, model.principal_reward[states] - pay[states] + cont_p
+        )
         q_bar[states] = qb
         agent_q[states] = qb + np.einsum("sao,so->sa", p, pay[states])
         actions[states] = act
@@ -163,22 +171,28 @@ def state_action_transitions(model: PrincipalAgentMDP) -> sp.csr_matrix:
     """Sparse ``(S*A, S)`` matrix ``P[s*A + a, s'] = Σ_o 𝒪(s,a)(o) T(s,o)(s')``."""
     n_s, _n_a, _n_o = model.n_states, model.n_actions, model.n_outcomes
     # block (s): (A, O) outcome probabilities times (O, S) rows of T(s, ·)
-    probs = sp.block_diag([sp.csr_matrix(model.outcome_probs[s]) for s in range(n_s)],
-                          format="csr") if n_s < 2000 else _outcome_block(model)
+    probs = (
+        sp.block_diag([sp.csr_matrix(model.outcome_probs[s]) for s in range(n_s)], format="csr")
+        if n_s < 2000
+        else _outcome_block(model)
+    )
     return (probs @ model.transition_matrix).tocsr()
 
 
 def _outcome_block(model: PrincipalAgentMDP) -> sp.csr_matrix:
     n_s, n_a, n_o = model.n_states, model.n_actions, model.n_outcomes
     rows = np.repeat(np.arange(n_s * n_a), n_o)
-    cols = (np.arange(n_s)[:, None, None] * n_o + np.zeros((1, n_a, 1), dtype=np.int64)
-            + np.arange(n_o)[None, None, :]).ravel()
-    return sp.csr_matrix((model.outcome_probs.ravel(), (rows, cols)),
-                         shape=(n_s * n_a, n_s * n_o))
+    cols = (
+        np.arange(n_s)[:, None, None] * n_o
+        + np.zeros((1, n_a, 1), dtype=np.int64)
+        + np.arange(n_o)[None, None, :]
+    ).ravel()
+    return sp.csr_matrix((model.outcome_probs.ravel(), (rows, cols)), shape=(n_s * n_a, n_s * n_o))
 
 
-def _evaluate_discounted(model: PrincipalAgentMDP, rec: IntArray, pay: FloatArray,
-                         tie_tol: float, max_iterations: int) -> PolicyEvaluation:
+def _evaluate_discounted(
+    model: PrincipalAgentMDP, rec: IntArray, pay: FloatArray, tie_tol: float, max_iterations: int
+) -> PolicyEvaluation:
     n_s, n_a = model.n_states, model.n_actions
     gamma = model.discount
     probs = model.outcome_probs
@@ -202,9 +216,9 @@ def _evaluate_discounted(model: PrincipalAgentMDP, rec: IntArray, pay: FloatArra
     q_bar = model.agent_reward + gamma * (p_sa @ v_a).reshape(n_s, n_a)
     actions = best_response(q_bar, probs, pay, rec, tie_tol=tie_tol)
     rows = states * n_a + actions
-    principal_reward = np.einsum("so,so->s", probs[states, actions],
-                                 model.principal_reward - pay)
+    principal_reward = np.einsum("so,so->s", probs[states, actions], model.principal_reward - pay)
     v_p = spla.spsolve((identity - gamma * p_sa[rows]).tocsc(), principal_reward)
     v_a = q_bar[states, actions] + expected_pay[states, actions]
-    return PolicyEvaluation(actions, actions == rec, np.asarray(v_p), np.asarray(v_a), q_bar,
-                            q_bar + expected_pay)
+    return PolicyEvaluation(
+        actions, actions == rec, np.asarray(v_p), np.asarray(v_a), q_bar, q_bar + expected_pay
+    )

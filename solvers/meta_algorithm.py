@@ -69,8 +69,10 @@ class PrincipalPolicy:
     contracts: FloatArray
 
     def same_as(self, other: PrincipalPolicy, tol: float) -> bool:
-        return bool(np.array_equal(self.recommended, other.recommended)
-                    and np.allclose(self.contracts, other.contracts, rtol=0.0, atol=tol))
+        return bool(
+            np.array_equal(self.recommended, other.recommended)
+            and np.allclose(self.contracts, other.contracts, rtol=0.0, atol=tol)
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,8 +119,9 @@ def principal_step(
     n_s, n_a = model.n_states, model.n_actions
     gamma = model.discount
     probs = model.outcome_probs
-    contracts = with_no_contract_fallback(q_bar, minimal_contracts_all_actions(
-        q_bar, probs, margin=margin, feasibility_tol=tie_tol))
+    contracts = with_no_contract_fallback(
+        q_bar, minimal_contracts_all_actions(q_bar, probs, margin=margin, feasibility_tol=tie_tol)
+    )
     payment = np.nan_to_num(contracts.expected_payment, nan=0.0)
     immediate = np.einsum("sao,so->sa", probs, model.principal_reward) - payment
     agent_if = q_bar + payment
@@ -133,14 +136,21 @@ def principal_step(
         order = np.argsort(heights, kind="stable")
         bounds = np.searchsorted(heights[order], np.arange(heights.max() + 2))
         for level in range(heights.max() + 1):
-            level_states = order[bounds[level]:bounds[level + 1]]
+            level_states = order[bounds[level] : bounds[level + 1]]
             rows = (level_states[:, None] * n_a + np.arange(n_a)).ravel()
             cont = (p_sa[rows] @ values).reshape(-1, n_a)
-            q_level = np.where(contracts.implementable[level_states],
-                               immediate[level_states] + gamma * cont, -np.inf)
-            r = select_recommendation(q_level, contracts.implementable[level_states],
-                                      agent_if[level_states], tie_break=principal_tie_break,
-                                      tie_tol=tie_tol)
+            q_level = np.where(
+                contracts.implementable[level_states],
+                immediate[level_states] + gamma * cont,
+                -np.inf,
+            )
+            r = select_recommendation(
+                q_level,
+                contracts.implementable[level_states],
+                agent_if[level_states],
+                tie_break=principal_tie_break,
+                tie_tol=tie_tol,
+            )
             q[level_states] = q_level
             rec[level_states] = r
             values[level_states] = q_level[np.arange(len(level_states)), r]
@@ -150,18 +160,23 @@ def principal_step(
         policy = np.argmax(safe_immediate, axis=1)
         for _ in range(max_iterations):
             rows = states * n_a + policy
-            values = spla.spsolve((identity - gamma * p_sa[rows]).tocsc(),
-                                  immediate[states, policy])
-            q = np.where(contracts.implementable,
-                         immediate + gamma * (p_sa @ values).reshape(n_s, n_a), -np.inf)
+            values = spla.spsolve(
+                (identity - gamma * p_sa[rows]).tocsc(), immediate[states, policy]
+            )
+            q = np.where(
+                contracts.implementable,
+                immediate + gamma * (p_sa @ values).reshape(n_s, n_a),
+                -np.inf,
+            )
             better = q.max(axis=1) > q[states, policy] + tie_tol
             if not better.any():
                 break
             policy = np.where(better, np.argmax(q, axis=1), policy)
         else:  # pragma: no cover
             raise RuntimeError("principal policy iteration did not converge")
-        rec = select_recommendation(q, contracts.implementable, agent_if,
-                                    tie_break=principal_tie_break, tie_tol=tie_tol)
+        rec = select_recommendation(
+            q, contracts.implementable, agent_if, tie_break=principal_tie_break, tie_tol=tie_tol
+        )
         if not np.array_equal(rec, policy):
             rows = states * n_a + rec
             values = spla.spsolve((identity - gamma * p_sa[rows]).tocsc(), immediate[states, rec])
@@ -201,13 +216,12 @@ def meta_algorithm(
     last = None
     for _ in range(max_iterations):
         current = policies[-1]
-        evaluation = evaluate_policy(model, current.recommended, current.contracts,
-                                     tie_tol=tie_tol)
+        evaluation = evaluate_policy(model, current.recommended, current.contracts, tie_tol=tie_tol)
         q_bar = np.asarray(evaluation.q_bar, dtype=np.float64)
         q_bars.append(q_bar)
         new_policy, q, values, contracts = principal_step(
-            model, q_bar, principal_tie_break=principal_tie_break, tie_tol=tie_tol,
-            margin=margin)
+            model, q_bar, principal_tie_break=principal_tie_break, tie_tol=tie_tol, margin=margin
+        )
         last = (q, contracts, q_bar)
         policies.append(new_policy)
         values_trace.append(float(values[model.initial_state]))
@@ -240,8 +254,15 @@ def meta_algorithm(
         exact=False,
         iterations=len(policies) - 1,
     )
-    return MetaAlgorithmResult(tuple(policies), tuple(q_bars), len(policies) - 1, converged,
-                               solution, cycle_start, tuple(values_trace))
+    return MetaAlgorithmResult(
+        tuple(policies),
+        tuple(q_bars),
+        len(policies) - 1,
+        converged,
+        solution,
+        cycle_start,
+        tuple(values_trace),
+    )
 
 
 # --------------------------------------------------------------------------- operator
@@ -269,8 +290,13 @@ def agent_q_bar_minimal(
     states = np.arange(n_s)
 
     def values_from(q_bar: FloatArray, subset: IntArray) -> FloatArray:
-        result = minimal_contracts(q_bar[subset], probs[subset], recommended[subset],
-                                   margin=margin, feasibility_tol=tie_tol)
+        result = minimal_contracts(
+            q_bar[subset],
+            probs[subset],
+            recommended[subset],
+            margin=margin,
+            feasibility_tol=tie_tol,
+        )
         fallback = q_bar[subset].max(axis=1)
         chosen = q_bar[subset, recommended[subset]] + np.nan_to_num(result.expected_payment)
         return np.where(result.implementable, chosen, fallback)
@@ -283,10 +309,11 @@ def agent_q_bar_minimal(
         order = np.argsort(heights, kind="stable")
         bounds = np.searchsorted(heights[order], np.arange(heights.max() + 2))
         for level in range(heights.max() + 1):
-            level_states = order[bounds[level]:bounds[level + 1]]
+            level_states = order[bounds[level] : bounds[level + 1]]
             rows = (level_states[:, None] * n_a + np.arange(n_a)).ravel()
             q_bar[level_states] = model.agent_reward[level_states] + gamma * (
-                p_sa[rows] @ v).reshape(-1, n_a)
+                p_sa[rows] @ v
+            ).reshape(-1, n_a)
             v[level_states] = values_from(q_bar, level_states)
         return q_bar, True
     v = np.zeros(n_s)
@@ -332,8 +359,7 @@ def principal_q_operator(
         raise ValueError(f"reading must be 'R1' or 'R2', got {reading!r}")
     n_s, _n_a = model.n_states, model.n_actions
     probs = model.outcome_probs
-    contracts = minimal_contracts_all_actions(q_bar, probs, margin=margin,
-                                              feasibility_tol=tie_tol)
+    contracts = minimal_contracts_all_actions(q_bar, probs, margin=margin, feasibility_tol=tie_tol)
     payment = np.nan_to_num(contracts.expected_payment, nan=0.0)
     v = np.max(q, axis=1)
     cont = model.transition_matrix @ np.where(np.isfinite(v), v, 0.0)
@@ -383,8 +409,9 @@ def principal_q_value_iteration(
     threshold = tol * (1 - gamma) / (2 * gamma) if gamma > 0 else np.inf
     residuals: list[float] = []
     for iteration in range(1, max_iterations + 1):
-        new_q = principal_q_operator(model, q, reading=reading, agent_q_bar=agent_q_bar,
-                                     margin=margin)
+        new_q = principal_q_operator(
+            model, q, reading=reading, agent_q_bar=agent_q_bar, margin=margin
+        )
         residual = sup_norm_distance(new_q, q)
         residuals.append(residual)
         q = new_q

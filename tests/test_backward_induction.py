@@ -37,8 +37,9 @@ def _expected_three_state():
     ]
 
 
-@pytest.mark.parametrize(("kwargs", "vp0", "va0", "vp_leaf", "va_leaf", "contract"),
-                         _expected_three_state())
+@pytest.mark.parametrize(
+    ("kwargs", "vp0", "va0", "vp_leaf", "va_leaf", "contract"), _expected_three_state()
+)
 def test_three_state_example_exact(kwargs, vp0, va0, vp_leaf, va_leaf, contract):
     """Exact rational values of PAPER.md §7 (derivation in ``_expected_three_state``)."""
     solution = solve_backward_induction(three_state_example(**kwargs), exact=True)
@@ -52,8 +53,9 @@ def test_three_state_example_exact(kwargs, vp0, va0, vp_leaf, va_leaf, contract)
         assert solution.principal_q[1, 1] == F(7, 45)
 
 
-@pytest.mark.parametrize(("kwargs", "vp0", "va0", "vp_leaf", "va_leaf", "contract"),
-                         _expected_three_state())
+@pytest.mark.parametrize(
+    ("kwargs", "vp0", "va0", "vp_leaf", "va_leaf", "contract"), _expected_three_state()
+)
 def test_three_state_example_float(kwargs, vp0, va0, vp_leaf, va_leaf, contract):
     """The same values in float mode to 1e-12 (derivation in ``_expected_three_state``)."""
     solution = solve_backward_induction(three_state_example(**kwargs))
@@ -67,9 +69,13 @@ def test_three_state_example_float(kwargs, vp0, va0, vp_leaf, va_leaf, contract)
 @pytest.mark.parametrize("seed", range(12))
 def test_exact_and_float_agree_on_random_instances(seed):
     rng = np.random.default_rng(seed)
-    model = random_instance(int(rng.integers(2, 9)), int(rng.integers(2, 5)),
-                            int(rng.integers(2, 5)), seed=seed,
-                            observed_action=bool(seed % 4 == 3))
+    model = random_instance(
+        int(rng.integers(2, 9)),
+        int(rng.integers(2, 5)),
+        int(rng.integers(2, 5)),
+        seed=seed,
+        observed_action=bool(seed % 4 == 3),
+    )
     exact = solve_backward_induction(model, exact=True)
     approx = solve_backward_induction(model)
     assert np.allclose(approx.principal_values, exact.principal_values.astype(float), atol=1e-9)
@@ -89,16 +95,19 @@ def test_spe_agent_best_responds_to_every_offered_contract():
     """At every state the agent's best response to the SPE contract is the recommendation."""
     model = random_instance(10, 3, 3, seed=3)
     solution = solve_backward_induction(model)
-    response = best_response(solution.q_bar, model.outcome_probs, solution.contracts,
-                             solution.recommended)
+    response = best_response(
+        solution.q_bar, model.outcome_probs, solution.contracts, solution.recommended
+    )
     assert np.array_equal(response, solution.recommended)
 
 
 def test_costly_action_share_on_paper_trees():
     """PAPER.md §6: the costly action is induced in about 60% of states; on 20 depth-10 trees
     the average share must lie in 50–70%."""
-    shares = [np.mean(solve_backward_induction(paper_tree(10, seed)).recommended == 1)
-              for seed in range(20)]
+    shares = [
+        np.mean(solve_backward_induction(paper_tree(10, seed)).recommended == 1)
+        for seed in range(20)
+    ]
     assert 0.5 <= float(np.mean(shares)) <= 0.7
 
 
@@ -115,10 +124,11 @@ def test_principal_tie_rules():
     implementable = np.array([[True, True, True], [True, True, False]])
     agent = np.array([[0.0, 5.0, 9.0], [4.0, 1.0, 0.0]])
     assert select_recommendation(q, implementable, agent).tolist() == [0, 0]
-    assert select_recommendation(q, implementable, agent, tie_break="agent_best").tolist() \
-        == [1, 0]
-    assert select_recommendation(q, implementable, agent, tie_break="agent_worst").tolist() \
-        == [0, 1]
+    assert select_recommendation(q, implementable, agent, tie_break="agent_best").tolist() == [1, 0]
+    assert select_recommendation(q, implementable, agent, tie_break="agent_worst").tolist() == [
+        0,
+        1,
+    ]
     with pytest.raises(ValueError, match="principal_tie_break"):
         select_recommendation(q, implementable, agent, tie_break="random")
 
@@ -135,8 +145,7 @@ def test_margin_with_inseparable_actions_falls_back_to_no_contract():
     plays its no-contract best response (argmax Q̄), in float and exact mode alike."""
     model = random_instance(2, 2, 1, seed=0)
     for exact in (False, True):
-        solution = solve_backward_induction(model, margin=5.0 if not exact else F(5),
-                                            exact=exact)
+        solution = solve_backward_induction(model, margin=5.0 if not exact else F(5), exact=exact)
         q_bar = np.array(solution.q_bar, dtype=float)
         assert solution.recommended.tolist() == np.argmax(q_bar, axis=1).tolist()
         assert np.all(np.array(solution.contracts, dtype=float) == 0)

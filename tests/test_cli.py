@@ -42,8 +42,9 @@ def test_solve_exact_writes_rationals(tmp_path, capsys):
 
 def test_solve_discounted_uses_meta_algorithm(tmp_path, capsys):
     instance = tmp_path / "random.json"
-    main(["generate", "random", "--states", "5", "--discounted", "--seed", "2", "-o",
-          str(instance)])
+    main(
+        ["generate", "random", "--states", "5", "--discounted", "--seed", "2", "-o", str(instance)]
+    )
     solution_path = tmp_path / "solution.json"
     assert main(["solve", str(instance), "-o", str(solution_path)]) == 0
     assert "meta-algorithm" in capsys.readouterr().out

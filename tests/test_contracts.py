@@ -46,8 +46,9 @@ IC_TOL = 1e-9
 TENTH, NINE_TENTHS = 0.1, 0.9
 
 
-def _ic_violation(q_bar: FloatArray, probs: FloatArray, contract: FloatArray, rec: int,
-                  margin: float = 0.0) -> float:
+def _ic_violation(
+    q_bar: FloatArray, probs: FloatArray, contract: FloatArray, rec: int, margin: float = 0.0
+) -> float:
     """Largest ``(E_a[b] + Q̄(a) + ξ) − (E_{a^p}[b] + Q̄(a^p))`` over ``a ≠ a^p`` (≤ 0 is IC)."""
     utility = probs @ contract + q_bar
     others = np.delete(utility, rec)
@@ -57,6 +58,7 @@ def _ic_violation(q_bar: FloatArray, probs: FloatArray, contract: FloatArray, re
 # ------------------------------------------------------------------------------------------
 # Hand-derived cases
 # ------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("method", ["closed_form", "lp"])
 def test_three_state_example_s0_pays_one_on_L(method: str) -> None:
@@ -220,8 +222,7 @@ def test_input_errors() -> None:
     with pytest.raises(ValueError, match="unknown method"):
         minimal_contracts([0.0, 1.0], probs, 0, method="simplex")
     with pytest.raises(ValueError, match="needs 2 outcomes"):
-        minimal_contracts([0.0, 1.0], [[0.5, 0.25, 0.25], [0.2, 0.4, 0.4]], 0,
-                          method="closed_form")
+        minimal_contracts([0.0, 1.0], [[0.5, 0.25, 0.25], [0.2, 0.4, 0.4]], 0, method="closed_form")
 
 
 def test_best_response_ties_go_to_the_recommendation() -> None:
@@ -319,8 +320,9 @@ def random_state(rng: np.random.Generator) -> RandomState:
             elif a >= 2 and r < 0.4:
                 a1, a2 = (int(i) for i in rng.choice(a, 2, replace=False))
                 w = _MIX_WEIGHTS[int(rng.integers(3))]
-                probs.append([w * x + (1 - w) * y for x, y in zip(probs[a1], probs[a2],
-                                                                   strict=True)])
+                probs.append(
+                    [w * x + (1 - w) * y for x, y in zip(probs[a1], probs[a2], strict=True)]
+                )
                 offset = _MIX_OFFSETS[int(rng.integers(4))]
                 q[a] = w * q[a1] + (1 - w) * q[a2] + offset
                 kinds.append("mixture_tie" if offset == 0 else "mixture")
@@ -329,12 +331,17 @@ def random_state(rng: np.random.Generator) -> RandomState:
                 probs.append(dist)
                 kinds.append(kind)
         order = rng.permutation(n_a)
-        probs, q, kinds = [probs[i] for i in order], [q[i] for i in order], [kinds[i]
-                                                                             for i in order]
-    margin = Fraction(0) if rng.random() < 0.8 else (Fraction(1, 8), Fraction(1, 4))[
-        int(rng.integers(2))]
-    return RandomState(tuple(q), tuple(tuple(row) for row in probs), margin, q_kind,
-                       tuple(kinds))
+        probs, q, kinds = (
+            [probs[i] for i in order],
+            [q[i] for i in order],
+            [kinds[i] for i in order],
+        )
+    margin = (
+        Fraction(0)
+        if rng.random() < 0.8
+        else (Fraction(1, 8), Fraction(1, 4))[int(rng.integers(2))]
+    )
+    return RandomState(tuple(q), tuple(tuple(row) for row in probs), margin, q_kind, tuple(kinds))
 
 
 @dataclass(frozen=True)
@@ -352,8 +359,10 @@ class Corpus:
 
 
 def _floats(state: RandomState) -> tuple[FloatArray, FloatArray]:
-    return (np.array([float(v) for v in state.q_bar]),
-            np.array([[float(v) for v in row] for row in state.outcome_probs]))
+    return (
+        np.array([float(v) for v in state.q_bar]),
+        np.array([[float(v) for v in row] for row in state.outcome_probs]),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -368,8 +377,9 @@ def corpus() -> Corpus:
     """
     rng = np.random.default_rng(SEED)
     states = [random_state(rng) for _ in range(N_STATES)]
-    exact = [minimal_contracts_exact_all_actions(s.q_bar, s.outcome_probs, s.margin)
-             for s in states]
+    exact = [
+        minimal_contracts_exact_all_actions(s.q_bar, s.outcome_probs, s.margin) for s in states
+    ]
     groups: dict[tuple[int, int, Fraction], list[int]] = {}
     for i, s in enumerate(states):
         groups.setdefault((len(s.q_bar), len(s.outcome_probs[0]), s.margin), []).append(i)
@@ -381,13 +391,15 @@ def corpus() -> Corpus:
         probs = np.stack([f[1] for f in floats])
         sol = minimal_contracts_all_actions(q, probs, margin=float(margin))
         for k, i in enumerate(members):
-            fast[i] = ContractSolution(sol.contracts[k], sol.implementable[k],
-                                       sol.expected_payment[k])
+            fast[i] = ContractSolution(
+                sol.contracts[k], sol.implementable[k], sol.expected_payment[k]
+            )
         if n_o == 2:  # the same problems through the batched LP, to compare with the closed form
             lp = minimal_contracts_all_actions(q, probs, margin=float(margin), method="lp")
             for k, i in enumerate(members):
-                two_outcome_lp[i] = ContractSolution(lp.contracts[k], lp.implementable[k],
-                                                     lp.expected_payment[k])
+                two_outcome_lp[i] = ContractSolution(
+                    lp.contracts[k], lp.implementable[k], lp.expected_payment[k]
+                )
     assert all(f is not None for f in fast)
     return Corpus(states, exact, [f for f in fast if f is not None], two_outcome_lp)
 
@@ -404,8 +416,9 @@ def test_agreement_corpus_covers_the_degenerate_cases(corpus: Corpus) -> None:
     assert q_kinds["zero"] >= 500 and q_kinds["equal"] >= 500
     assert sum(s.margin > 0 for s in corpus.states) >= 1000
     assert sum(s.action_kinds[0] == "observed" for s in corpus.states) >= 200
-    problems = [(s, e) for s, answers in zip(corpus.states, corpus.exact, strict=True)
-                for e in answers]
+    problems = [
+        (s, e) for s, answers in zip(corpus.states, corpus.exact, strict=True) for e in answers
+    ]
     assert len(problems) >= 4 * N_STATES - 1000
     rec_kind = Counter(s.action_kinds[e.recommended] for s, e in problems)
     assert rec_kind["copy"] >= 1000 and rec_kind["copy_tie"] >= 1000
@@ -416,14 +429,23 @@ def test_agreement_corpus_covers_the_degenerate_cases(corpus: Corpus) -> None:
     assert zero_outcome >= 10_000
     # a deviation with the same distribution and the same Q̄ (0·b ≥ 0): the tie decides
     identical_tie = sum(
-        1 for s, e in problems if s.margin == 0 and e.implementable and any(
-            a != e.recommended and s.outcome_probs[a] == s.outcome_probs[e.recommended]
-            and s.q_bar[a] == s.q_bar[e.recommended] for a in range(len(s.q_bar))))
+        1
+        for s, e in problems
+        if s.margin == 0
+        and e.implementable
+        and any(
+            a != e.recommended
+            and s.outcome_probs[a] == s.outcome_probs[e.recommended]
+            and s.q_bar[a] == s.q_bar[e.recommended]
+            for a in range(len(s.q_bar))
+        )
+    )
     assert identical_tie >= 1000
     # a^p is a mixture of other actions with exactly the mixed Q̄: implementable only by the
     # tie rule; any ξ > 0 would make it unimplementable
-    boundary = [e for s, e in problems if s.action_kinds[e.recommended] == "mixture_tie"
-                and s.margin == 0]
+    boundary = [
+        e for s, e in problems if s.action_kinds[e.recommended] == "mixture_tie" and s.margin == 0
+    ]
     assert sum(e.implementable for e in boundary) >= 300
     assert sum(e.implementable and e.expected_payment == 0 for _, e in problems) >= 5000
     assert sum(e.implementable and (e.expected_payment or 0) > 0 for _, e in problems) >= 5000
@@ -452,12 +474,13 @@ def test_agreement_fast_path_matches_exact(corpus: Corpus) -> None:
                 assert np.isnan(fast.expected_payment[a])
                 continue
             assert exact.expected_payment is not None
-            assert abs(fast.expected_payment[a] - float(exact.expected_payment)) \
-                <= AGREEMENT_TOL, (state, a)
+            assert abs(fast.expected_payment[a] - float(exact.expected_payment)) <= AGREEMENT_TOL, (
+                state,
+                a,
+            )
             assert np.all(contract >= 0.0), (state, a)
             assert _ic_violation(q, probs, contract, a, margin) <= IC_TOL, (state, a)
-            assert best_response(q[None], probs[None], contract[None], [a],
-                                 tie_tol=IC_TOL)[0] == a
+            assert best_response(q[None], probs[None], contract[None], [a], tie_tol=IC_TOL)[0] == a
 
 
 def test_agreement_two_outcome_contract_is_unique(corpus: Corpus) -> None:
@@ -491,15 +514,19 @@ def test_agreement_cvxpy_reference_on_seeded_subset(corpus: Corpus) -> None:
         q, probs = _floats(state)
         ref = minimal_contract_cvxpy(q, probs, a, margin=float(state.margin))
         exact, fast = corpus.exact[int(i)][a], corpus.fast[int(i)]
-        assert bool(ref.implementable) == exact.implementable == bool(fast.implementable[a]), \
-            (state, a)
+        assert bool(ref.implementable) == exact.implementable == bool(fast.implementable[a]), (
+            state,
+            a,
+        )
         kinds["implementable" if exact.implementable else "unimplementable"] += 1
         if exact.implementable:
             assert exact.expected_payment is not None
-            assert abs(float(ref.expected_payment) - float(exact.expected_payment)) \
-                <= AGREEMENT_TOL, (state, a)
-            assert abs(float(ref.expected_payment) - float(fast.expected_payment[a])) \
-                <= AGREEMENT_TOL, (state, a)
+            assert (
+                abs(float(ref.expected_payment) - float(exact.expected_payment)) <= AGREEMENT_TOL
+            ), (state, a)
+            assert (
+                abs(float(ref.expected_payment) - float(fast.expected_payment[a])) <= AGREEMENT_TOL
+            ), (state, a)
             assert np.all(ref.contracts >= 0.0)
             assert _ic_violation(q, probs, ref.contracts, a, float(state.margin)) <= IC_TOL
         else:
@@ -522,8 +549,9 @@ def _small_states(draw: st.DrawFn) -> tuple[list[Fraction], list[list[Fraction]]
     denominator = draw(st.sampled_from([1, 2, 3, 4, 6]))
     probs = []
     for _ in range(n_a):
-        cuts = sorted(draw(st.lists(st.integers(0, denominator), min_size=n_o - 1,
-                                    max_size=n_o - 1)))
+        cuts = sorted(
+            draw(st.lists(st.integers(0, denominator), min_size=n_o - 1, max_size=n_o - 1))
+        )
         edges = [0, *cuts, denominator]
         probs.append([Fraction(edges[k + 1] - edges[k], denominator) for k in range(n_o)])
     q = draw(st.lists(_GRID, min_size=n_a, max_size=n_a))
@@ -531,11 +559,14 @@ def _small_states(draw: st.DrawFn) -> tuple[list[Fraction], list[list[Fraction]]
 
 
 @settings(max_examples=150, deadline=None)
-@given(_small_states(), st.sampled_from([Fraction(0), Fraction(1, 8)]),
-       st.sampled_from(["closed_form", "lp"]))
+@given(
+    _small_states(),
+    st.sampled_from([Fraction(0), Fraction(1, 8)]),
+    st.sampled_from(["closed_form", "lp"]),
+)
 def test_property_fast_path_matches_exact(
-        state: tuple[list[Fraction], list[list[Fraction]]], margin: Fraction,
-        method: str) -> None:
+    state: tuple[list[Fraction], list[list[Fraction]]], margin: Fraction, method: str
+) -> None:
     """On any small rational state, the fast path (closed form when |O| = 2, else LP) agrees
     with the exact solver on implementability and cost (1e-9), for every action."""
     q, probs = state
@@ -548,14 +579,14 @@ def test_property_fast_path_matches_exact(
         assert bool(fast.implementable[0, a]) == exact.implementable
         if exact.implementable:
             assert exact.expected_payment is not None
-            assert abs(fast.expected_payment[0, a] - float(exact.expected_payment)) \
-                <= AGREEMENT_TOL
+            assert abs(fast.expected_payment[0, a] - float(exact.expected_payment)) <= AGREEMENT_TOL
 
 
 @settings(max_examples=100, deadline=None)
 @given(_small_states(), _GRID)
 def test_property_shifting_q_bar_changes_nothing(
-        state: tuple[list[Fraction], list[list[Fraction]]], shift: Fraction) -> None:
+    state: tuple[list[Fraction], list[list[Fraction]]], shift: Fraction
+) -> None:
     """Only differences Q̄(a) − Q̄(a^p) enter the LP, so adding a constant to every Q̄ leaves
     implementability and cost unchanged (PAPER.md §1)."""
     q, probs = state
@@ -571,16 +602,19 @@ def test_two_outcome_closed_form_direct_call() -> None:
     """The closed form called directly on a batch equals the LP path on the same batch
     (the §7 example in both outcome orders, and the middle-action example)."""
     q = np.array([[-0.7, 0.1, -5.0], [0.1, -0.7, -5.0], [0.0, -0.3, -0.6]])
-    probs = np.array([[[0.9, 0.1], [0.1, 0.9], [0.5, 0.5]],
-                      [[0.9, 0.1], [0.1, 0.9], [0.5, 0.5]],
-                      [[0.8, 0.2], [0.5, 0.5], [0.2, 0.8]]])
+    probs = np.array(
+        [
+            [[0.9, 0.1], [0.1, 0.9], [0.5, 0.5]],
+            [[0.9, 0.1], [0.1, 0.9], [0.5, 0.5]],
+            [[0.8, 0.2], [0.5, 0.5], [0.2, 0.8]],
+        ]
+    )
     rec = np.array([0, 1, 1])
     closed = two_outcome_closed_form(q, probs, rec)
     lp = minimal_contracts(q, probs, rec, method="lp")
     np.testing.assert_array_equal(closed.implementable, lp.implementable)
     np.testing.assert_allclose(closed.contracts, lp.contracts, atol=1e-9)
-    np.testing.assert_allclose(closed.contracts, [[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]],
-                               atol=1e-9)
+    np.testing.assert_allclose(closed.contracts, [[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]], atol=1e-9)
 
 
 def test_closed_form_near_identical_irrelevant_action_does_not_loosen_feasibility():

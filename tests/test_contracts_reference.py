@@ -118,8 +118,11 @@ def test_agrees_with_exact_on_random_rational_states() -> None:
         counts = np.array([rng.multinomial(4, np.full(n_o, 1.0 / n_o)) for _ in range(n_a)])
         q_num = rng.integers(-4, 5, n_a)
         a = int(rng.integers(n_a))
-        exact = minimal_contract_exact([Fraction(int(k), 4) for k in q_num],
-                                       [[Fraction(int(c), 4) for c in row] for row in counts], a)
+        exact = minimal_contract_exact(
+            [Fraction(int(k), 4) for k in q_num],
+            [[Fraction(int(c), 4) for c in row] for row in counts],
+            a,
+        )
         ref = minimal_contract_cvxpy(q_num / 4.0, counts / 4.0, a)
         assert bool(ref.implementable) == exact.implementable
         if exact.implementable:

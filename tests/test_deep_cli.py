@@ -31,23 +31,42 @@ def _deterministic(path: Path) -> dict[str, object]:
 
 def test_importing_the_cli_does_not_import_torch() -> None:
     code = "import sys, solvers.deep.cli; print('torch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "False"
 
 
 def test_options_and_defaults() -> None:
     args = _args()
-    assert (args.depth, args.seed, args.trials, args.iterations, args.nudge) == \
-        (10, 0, 1, 20_000, 0.0)
+    assert (args.depth, args.seed, args.trials, args.iterations, args.nudge) == (
+        10,
+        0,
+        1,
+        20_000,
+        0.0,
+    )
     assert args.device == "cpu" and args.output == Path("runs/tree") and not args.resume
     assert cli.trial_seed(0, 1) != cli.trial_seed(1, 0)
 
 
 def test_run_writes_results_and_refuses_to_overwrite(tmp_path: Path) -> None:
     pytest.importorskip("torch")
-    argv = ("--depth", "3", "--trials", "2", "--iterations", "120", "--validate-every", "40",
-            "--checkpoint-every", "0", "--output", str(tmp_path), "--no-progress")
+    argv = (
+        "--depth",
+        "3",
+        "--trials",
+        "2",
+        "--iterations",
+        "120",
+        "--validate-every",
+        "40",
+        "--checkpoint-every",
+        "0",
+        "--output",
+        str(tmp_path),
+        "--no-progress",
+    )
     assert cli.run(_args(*argv)) == 0
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["instance"]["n_states"] == 7 and len(summary["finals"]) == 2
@@ -66,13 +85,25 @@ def test_run_writes_results_and_refuses_to_overwrite(tmp_path: Path) -> None:
 def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path: Path) -> None:
     """A trial killed with SIGKILL mid-way and resumed ends exactly like one never stopped."""
     pytest.importorskip("torch")
-    common = ("--depth", "3", "--iterations", "900", "--checkpoint-every", "300",
-              "--validate-every", "100", "--no-progress")
+    common = (
+        "--depth",
+        "3",
+        "--iterations",
+        "900",
+        "--checkpoint-every",
+        "300",
+        "--validate-every",
+        "100",
+        "--no-progress",
+    )
     killed = tmp_path / "killed"
     process = subprocess.Popen(
         [sys.executable, "-m", "solvers.deep.cli", *common, "--output", str(killed)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     checkpoint = killed / "trial_00" / "checkpoint.pt"
     deadline = time.monotonic() + 120
     while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
@@ -85,5 +116,6 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path: Path) -> None:
     assert cli.run(_args(*common, "--output", str(straight))) == 0
     resumed = json.loads((killed / "trial_00" / "results.json").read_text())
     assert resumed["timing"]["resumed_from"] in (300, 600)
-    assert _deterministic(killed / "trial_00" / "results.json") == \
-        _deterministic(straight / "trial_00" / "results.json")
+    assert _deterministic(killed / "trial_00" / "results.json") == _deterministic(
+        straight / "trial_00" / "results.json"
+    )

@@ -42,12 +42,22 @@ def test_frozen() -> None:
         config.iterations = 5  # type: ignore[misc]
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("iterations", 0), ("batch_size", -1), ("target_update_every", 1.5),
-    ("learning_rate_start", 0.0), ("epsilon_start", 1.5), ("nudge", -0.1),
-    ("gamma", 2.0), ("agent", "oracle"), ("hidden_sizes", ()), ("checkpoint_every", -1),
-    ("learning_starts", 10**9),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("iterations", 0),
+        ("batch_size", -1),
+        ("target_update_every", 1.5),
+        ("learning_rate_start", 0.0),
+        ("epsilon_start", 1.5),
+        ("nudge", -0.1),
+        ("gamma", 2.0),
+        ("agent", "oracle"),
+        ("hidden_sizes", ()),
+        ("checkpoint_every", -1),
+        ("learning_starts", 10**9),
+    ],
+)
 def test_bad_values_name_the_field(name: str, value: object) -> None:
     with pytest.raises(ValueError, match=name):
         DeepConfig(**{name: value})  # type: ignore[arg-type]

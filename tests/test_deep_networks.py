@@ -28,8 +28,9 @@ def test_gradients_are_equal_in_both_forms() -> None:
     target = torch.randn(5, 3)
     ((dense(states) - target) ** 2).mean().backward()
     ((lookup(states) - target) ** 2).mean().backward()
-    torch.testing.assert_close(lookup.embedding.grad, dense.first.weight.grad.t(), atol=1e-6,
-                               rtol=0)
+    torch.testing.assert_close(
+        lookup.embedding.grad, dense.first.weight.grad.t(), atol=1e-6, rtol=0
+    )
     torch.testing.assert_close(lookup.first_bias.grad, dense.first.bias.grad, atol=1e-6, rtol=0)
     for mine, theirs in zip(lookup.layers, dense.layers, strict=True):
         torch.testing.assert_close(mine.weight.grad, theirs.weight.grad, atol=1e-6, rtol=0)
@@ -52,7 +53,7 @@ def test_preallocated_gradient_takes_the_row_sparse_path_with_the_same_result() 
 def test_default_initialisation_matches_nn_linear_ranges() -> None:
     torch.manual_seed(0)
     net = QNetwork(1023, 2)
-    bound = 1 / 1023 ** 0.5
+    bound = 1 / 1023**0.5
     assert net.embedding.shape == (1023, 256)
     assert float(net.embedding.detach().abs().max()) <= bound
     assert [layer.out_features for layer in net.layers] == [256, 2]

@@ -42,8 +42,9 @@ def test_state_dict_round_trip() -> None:
     copy = ReplayBuffer(16)
     copy.load_state_dict(buffer.state_dict())
     for name in FIELDS:
-        np.testing.assert_array_equal(getattr(copy, name)[:len(copy)],
-                                      getattr(buffer, name)[:len(buffer)])
+        np.testing.assert_array_equal(
+            getattr(copy, name)[: len(copy)], getattr(buffer, name)[: len(buffer)]
+        )
     assert (copy.position, copy.size) == (buffer.position, buffer.size)
     a, b = (buf.sample(64, np.random.default_rng(3)) for buf in (buffer, copy))
     np.testing.assert_array_equal(a.states, b.states)

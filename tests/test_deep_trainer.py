@@ -27,8 +27,10 @@ def _one_thread() -> None:
 
 
 def _same_parameters(a: torch.nn.Module, b: torch.nn.Module) -> bool:
-    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(),
-                                                 b.state_dict().values(), strict=True))
+    return all(
+        torch.equal(x, y)
+        for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True)
+    )
 
 
 # ----------------------------------------------------------------- cross-validation
@@ -74,8 +76,15 @@ def test_learned_agent_clears_the_threshold() -> None:
 # ----------------------------------------------------------------- repeatability
 def _run(tmp_path: Path | None = None, **overrides: object) -> tuple[DeepTrainer, TrialResult]:
     model = paper_tree(3, 5)
-    config = DeepConfig(**{"iterations": 500, "hidden_sizes": (32, 32), "validate_every": 50,
-                           "checkpoint_every": 200, **overrides})  # type: ignore[arg-type]
+    config = DeepConfig(
+        **{
+            "iterations": 500,
+            "hidden_sizes": (32, 32),
+            "validate_every": 50,
+            "checkpoint_every": 200,
+            **overrides,
+        }
+    )  # type: ignore[arg-type]
     trainer = DeepTrainer(model, config, seed=11)
     checkpoint = tmp_path / "checkpoint.pt" if tmp_path is not None else None
     return trainer, trainer.train(checkpoint_path=checkpoint)
@@ -105,11 +114,15 @@ def test_direct_fused_adam_step_is_bitwise_optimizer_step(monkeypatch) -> None:
     assert _same_parameters(fast.principal, plain.principal)
     assert fast.agent is not None and plain.agent is not None
     assert _same_parameters(fast.agent, plain.agent)
-    for p_fast, p_plain in zip(fast.optimizer.param_groups[0]["params"],
-                               plain.optimizer.param_groups[0]["params"], strict=True):
+    for p_fast, p_plain in zip(
+        fast.optimizer.param_groups[0]["params"],
+        plain.optimizer.param_groups[0]["params"],
+        strict=True,
+    ):
         for key in ("exp_avg", "exp_avg_sq", "step"):
-            assert torch.equal(fast.optimizer.state[p_fast][key],
-                               plain.optimizer.state[p_plain][key])
+            assert torch.equal(
+                fast.optimizer.state[p_fast][key], plain.optimizer.state[p_plain][key]
+            )
 
 
 def test_killed_and_resumed_run_ends_like_an_uninterrupted_one(tmp_path: Path) -> None:
@@ -127,8 +140,11 @@ def test_killed_and_resumed_run_ends_like_an_uninterrupted_one(tmp_path: Path) -
     assert resumed.agent is not None and reference.agent is not None
     assert _same_parameters(resumed.agent, reference.agent)
     assert _same_parameters(resumed.principal_target, reference.principal_target)
-    for mine, theirs in zip(resumed.optimizer.state_dict()["state"].values(),
-                            reference.optimizer.state_dict()["state"].values(), strict=True):
+    for mine, theirs in zip(
+        resumed.optimizer.state_dict()["state"].values(),
+        reference.optimizer.state_dict()["state"].values(),
+        strict=True,
+    ):
         assert all(torch.equal(mine[k], theirs[k]) for k in mine)
 
 

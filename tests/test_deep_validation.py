@@ -30,8 +30,7 @@ def test_the_spe_policy_scores_one_everywhere(tree: Validator) -> None:
     assert evaluation.followed.all()
 
 
-def test_minimal_implementation_values_match_the_meta_algorithm_agent_step(
-        tree: Validator) -> None:
+def test_minimal_implementation_values_match_the_meta_algorithm_agent_step(tree: Validator) -> None:
     model = tree.model
     rng = np.random.default_rng(0)
     for _ in range(3):
@@ -52,7 +51,7 @@ def test_visit_probabilities_sum_to_the_episode_length(tree: Validator) -> None:
     assert visits.sum() == pytest.approx(6.0)  # one state per level
     # child visit = parent visit × probability of the outcome leading there
     p_right = model.outcome_probs[np.arange(model.n_states), actions, 1]
-    internal = np.arange(2 ** 5 - 1)
+    internal = np.arange(2**5 - 1)
     np.testing.assert_allclose(visits[2 * internal + 2], visits[internal] * p_right[internal])
 
 

@@ -70,8 +70,9 @@ def test_discounted_evaluation_is_bellman_consistent():
     assert np.allclose(evaluation.agent_values, evaluation.agent_q.max(axis=1), atol=1e-9)
     states = np.arange(6)
     taken = evaluation.agent_actions
-    reward = np.einsum("so,so->s", model.outcome_probs[states, taken],
-                       model.principal_reward - contracts)
+    reward = np.einsum(
+        "so,so->s", model.outcome_probs[states, taken], model.principal_reward - contracts
+    )
     expected = reward + model.discount * p_sa[states, taken] @ evaluation.principal_values
     assert np.allclose(evaluation.principal_values, expected, atol=1e-9)
 

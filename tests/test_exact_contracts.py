@@ -54,8 +54,7 @@ def test_section7_leaf_and_agent_value() -> None:
     result = minimal_contract_exact([F(-4, 5), 0], SECTION7_P, 0)
     assert result.contract == (1, 0) and result.expected_payment == F(9, 10)
     assert F(-4, 5) + result.expected_payment == F(1, 10)
-    assert 0 + sum(p * b for p, b in zip(SECTION7_P[1], result.contract, strict=True)) \
-        == F(1, 10)
+    assert 0 + sum(p * b for p, b in zip(SECTION7_P[1], result.contract, strict=True)) == F(1, 10)
 
 
 @pytest.mark.parametrize("margin", [F(0), F(1, 8)])
@@ -170,8 +169,9 @@ def test_verify_detects_tampering() -> None:
         dataclasses.replace(good, expected_payment=F(1)),
         dataclasses.replace(good, certificate=(F(0), F(1))),  # dual value 4/5 ≠ 9/10
         dataclasses.replace(good, certificate=(F(1), F(9, 8))),  # λ_{a^p} ≠ 0
-        dataclasses.replace(good, implementable=False, contract=(F(0), F(0)),
-                            expected_payment=None),
+        dataclasses.replace(
+            good, implementable=False, contract=(F(0), F(0)), expected_payment=None
+        ),
         dataclasses.replace(good, margin=F(1, 10)),  # certificate for another LP
     ]
     for item in broken:
@@ -194,6 +194,7 @@ def test_contract_lp_rows() -> None:
 # Properties
 # ------------------------------------------------------------------------------------------
 
+
 @st.composite
 def _states(draw: st.DrawFn) -> tuple[list[Fraction], list[list[Fraction]]]:
     """1–4 actions, 2–4 outcomes, distributions on a grid k/d (d ≤ 6), Q̄ on the grid k/4,
@@ -213,16 +214,20 @@ def _states(draw: st.DrawFn) -> tuple[list[Fraction], list[list[Fraction]]]:
     return q, probs
 
 
-def _utility(q: list[Fraction], probs: list[list[Fraction]],
-             contract: tuple[Fraction, ...]) -> list[Fraction]:
-    return [q[a] + sum((p * b for p, b in zip(probs[a], contract, strict=True)), F(0))
-            for a in range(len(q))]
+def _utility(
+    q: list[Fraction], probs: list[list[Fraction]], contract: tuple[Fraction, ...]
+) -> list[Fraction]:
+    return [
+        q[a] + sum((p * b for p, b in zip(probs[a], contract, strict=True)), F(0))
+        for a in range(len(q))
+    ]
 
 
 @settings(max_examples=150, deadline=None)
 @given(_states(), st.sampled_from([F(0), F(1, 8), F(1, 2)]))
 def test_property_certificate_and_best_response(
-        state: tuple[list[Fraction], list[list[Fraction]]], margin: Fraction) -> None:
+    state: tuple[list[Fraction], list[list[Fraction]]], margin: Fraction
+) -> None:
     """Every answer verifies; an implementable contract makes a^p a best response by at least
     ξ (so, with ξ = 0, a best response under the tie rule) and pays nothing on outcomes of
     probability zero under a^p; an unimplementable action's
@@ -240,8 +245,10 @@ def test_property_certificate_and_best_response(
         else:
             total = sum(result.certificate, F(0))
             mu = [lam / total for lam in result.certificate]
-            mixed = [sum((mu[k] * probs[k][o] for k in range(len(q))), F(0))
-                     for o in range(len(probs[0]))]
+            mixed = [
+                sum((mu[k] * probs[k][o] for k in range(len(q))), F(0))
+                for o in range(len(probs[0]))
+            ]
             assert mixed == probs[a]
             assert sum((mu[k] * q[k] for k in range(len(q))), F(0)) + margin > q[a]
 
@@ -249,7 +256,8 @@ def test_property_certificate_and_best_response(
 @settings(max_examples=100, deadline=None)
 @given(_states(), st.integers(-4, 4))
 def test_property_margin_monotone_and_shift_invariant(
-        state: tuple[list[Fraction], list[list[Fraction]]], shift: int) -> None:
+    state: tuple[list[Fraction], list[list[Fraction]]], shift: int
+) -> None:
     """A larger margin never makes an action cheaper or implementable; adding a constant to
     every Q̄ changes nothing (only differences Q̄(a) − Q̄(a^p) enter the LP)."""
     q, probs = state
@@ -261,14 +269,14 @@ def test_property_margin_monotone_and_shift_invariant(
         if b1.implementable:
             assert b0.expected_payment is not None and b1.expected_payment is not None
             assert b1.expected_payment >= b0.expected_payment
-        assert (b2.implementable, b2.expected_payment) == (b0.implementable,
-                                                           b0.expected_payment)
+        assert (b2.implementable, b2.expected_payment) == (b0.implementable, b0.expected_payment)
 
 
 @settings(max_examples=150, deadline=None)
 @given(_states())
 def test_property_two_outcome_closed_form(
-        state: tuple[list[Fraction], list[list[Fraction]]]) -> None:
+    state: tuple[list[Fraction], list[list[Fraction]]],
+) -> None:
     """PAPER.md §1 closed form for two outcomes, in exact arithmetic: with p_a = P(o1 | a) and
     d = b(o1) − b(o0), implementable iff no a with p_a = p_{a^p} has Q̄(a) > Q̄(a^p) and
     d_low ≤ d_high, where d_low = max over p_a < p_{a^p} of g_a / (p_{a^p} − p_a) and d_high =

@@ -48,8 +48,9 @@ def test_three_state_spe_policy_gamma_nine_tenths():
 def test_three_state_observed_action():
     """Observed action, pay 4/5 on aL: the agent is exactly compensated for the cost and earns
     0; the principal gets 14/9 · 9/10 − 4/5 = 3/5 at a leaf and 3/5 + 3/5 = 6/5 at s0."""
-    ev = evaluate_policy_exact(three_state_example(observed_action=True), [0, 0, 0],
-                               [[F(4, 5), 0]] * 3)
+    ev = evaluate_policy_exact(
+        three_state_example(observed_action=True), [0, 0, 0], [[F(4, 5), 0]] * 3
+    )
     assert ev.followed.all()
     assert ev.principal_values.tolist() == [F(6, 5), F(3, 5), F(3, 5)]
     assert ev.agent_values.tolist() == [0, 0, 0]
@@ -92,10 +93,10 @@ def test_exact_matches_float_evaluation_on_random_policies():
         exact = evaluate_policy_exact(model, rec, pay)
         approx = evaluate_policy(model, rec, pay)
         assert exact.agent_actions.tolist() == approx.agent_actions.tolist()
-        np.testing.assert_allclose(exact.principal_values.astype(float),
-                                   approx.principal_values, atol=1e-9)
-        np.testing.assert_allclose(exact.agent_values.astype(float), approx.agent_values,
-                                   atol=1e-9)
+        np.testing.assert_allclose(
+            exact.principal_values.astype(float), approx.principal_values, atol=1e-9
+        )
+        np.testing.assert_allclose(exact.agent_values.astype(float), approx.agent_values, atol=1e-9)
         np.testing.assert_allclose(exact.q_bar.astype(float), approx.q_bar, atol=1e-9)
 
 
@@ -126,20 +127,28 @@ def test_discounted_values_satisfy_bellman_optimality_exactly():
 
     for s in range(6):
         probs = data.outcome_probs[s]
-        q = [data.agent_reward[s, a] + sum(
-            (probs[a, o] * (pay[s][o] + expect(ev.agent_values, s, o)) for o in range(2)), F(0))
-            for a in range(3)]
+        q = [
+            data.agent_reward[s, a]
+            + sum(
+                (probs[a, o] * (pay[s][o] + expect(ev.agent_values, s, o)) for o in range(2)), F(0)
+            )
+            for a in range(3)
+        ]
         assert ev.agent_values[s] == max(q)
         act = ev.agent_actions[s]
         assert q[act] == max(q)
-        principal = sum((probs[act, o] * (data.principal_reward[s, o] - pay[s][o]
-                                          + expect(ev.principal_values, s, o))
-                         for o in range(2)), F(0))
+        principal = sum(
+            (
+                probs[act, o]
+                * (data.principal_reward[s, o] - pay[s][o] + expect(ev.principal_values, s, o))
+                for o in range(2)
+            ),
+            F(0),
+        )
         assert ev.principal_values[s] == principal
 
 
-@settings(max_examples=25, deadline=None, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(instances(family="episodic", exact=True, max_states=4))
 def test_exact_spe_evaluates_to_itself(model):
     """The exact SPE's own policy is followed everywhere and reproduces its values exactly."""
@@ -159,8 +168,7 @@ def test_paper_tree_float_solution_needs_a_tolerance():
     assert not evaluate_policy_exact(tree, spe.recommended, spe.contracts).followed.all()
     ev = evaluate_policy_exact(tree, spe.recommended, spe.contracts, tie_tolerance=F(1, 10**9))
     assert ev.followed.all()
-    np.testing.assert_allclose(ev.principal_values.astype(float), spe.principal_values,
-                               atol=1e-12)
+    np.testing.assert_allclose(ev.principal_values.astype(float), spe.principal_values, atol=1e-12)
 
 
 def test_solve_linear_exact():
@@ -194,9 +202,17 @@ def test_gamma_one_with_an_unreachable_cycle_is_refused():
     """FORMAT.md allows γ = 1 when no cycle is *reachable*; values on an unreachable cycle are
     undefined, and the evaluation says so instead of returning garbage."""
     model = build_model(
-        states=["s0", "s1", "s2"], actions=["a"], outcomes=["o"], initial_state="s0",
-        discount=1, outcome_probs=[[[1]]] * 3, agent_reward=[[0]] * 3,
-        principal_reward=[[1]] * 3, transitions=[[[]], [[[2, 1]]], [[[1, 1]]]], exact=True)
+        states=["s0", "s1", "s2"],
+        actions=["a"],
+        outcomes=["o"],
+        initial_state="s0",
+        discount=1,
+        outcome_probs=[[[1]]] * 3,
+        agent_reward=[[0]] * 3,
+        principal_reward=[[1]] * 3,
+        transitions=[[[]], [[[2, 1]]], [[[1, 1]]]],
+        exact=True,
+    )
     with pytest.raises(ValueError, match="γ = 1 but the state graph has a cycle"):
         evaluate_policy_exact(model, [0, 0, 0], [[0]] * 3)
 
@@ -214,5 +230,4 @@ def test_discounted_tolerance_evaluates_the_behaviour_actually_taken():
     ev = evaluate_policy_exact(model, sol.recommended, sol.contracts, tie_tolerance=F(1, 10**9))
     assert ev.followed.all()
     np.testing.assert_allclose(ev.agent_values.astype(float), sol.agent_values, atol=1e-9)
-    np.testing.assert_allclose(ev.principal_values.astype(float), sol.principal_values,
-                               atol=1e-9)
+    np.testing.assert_allclose(ev.principal_values.astype(float), sol.principal_values, atol=1e-9)

@@ -57,8 +57,11 @@ def test_chvatal_cycling_example_terminates() -> None:
     ½y₂ = 9 (column 3) and ½y₂ + y₃ = 10 (column 1): y = (0, 18, 1), y·b = −1.
     """
     c = [-10, 57, 9, 24]
-    A: list[list[Fraction | int]] = [[F(-1, 2), F(11, 2), F(5, 2), -9],
-                                     [F(-1, 2), F(3, 2), F(1, 2), -1], [-1, 0, 0, 0]]
+    A: list[list[Fraction | int]] = [
+        [F(-1, 2), F(11, 2), F(5, 2), -9],
+        [F(-1, 2), F(3, 2), F(1, 2), -1],
+        [-1, 0, 0, 0],
+    ]
     b = [0, 0, -1]
     result = solve_exact_lp(c, A, b)
     assert result.status == "optimal"
@@ -229,8 +232,14 @@ def test_random_lps_agree_with_highs_and_certify() -> None:
         verify_lp_result(c, A, b, result)
         seen[result.status] = seen.get(result.status, 0) + 1
         m = len(A)
-        highs = linprog(c, A_ub=-np.array(A) if m else None, b_ub=-np.array(b) if m else None,
-                        bounds=(0, None), method="highs", options={"presolve": False})
+        highs = linprog(
+            c,
+            A_ub=-np.array(A) if m else None,
+            b_ub=-np.array(b) if m else None,
+            bounds=(0, None),
+            method="highs",
+            options={"presolve": False},
+        )
         status = {0: "optimal", 2: "infeasible", 3: "unbounded"}.get(highs.status)
         if status is not None:
             assert status == result.status, (c, A, b)
@@ -254,8 +263,9 @@ def _lps(draw: st.DrawFn) -> tuple[list[int], list[list[int]], list[int]]:
 
 @settings(max_examples=200, deadline=None)
 @given(_lps())
-def test_property_certificates_always_verify(lp: tuple[list[int], list[list[int]],
-                                                       list[int]]) -> None:
+def test_property_certificates_always_verify(
+    lp: tuple[list[int], list[list[int]], list[int]],
+) -> None:
     """Whatever the LP, the answer carries a certificate that the pure checks accept."""
     c, A, b = lp
     verify_lp_result(c, A, b, solve_exact_lp(c, A, b))
@@ -263,8 +273,7 @@ def test_property_certificates_always_verify(lp: tuple[list[int], list[list[int]
 
 @settings(max_examples=100, deadline=None)
 @given(_lps(), st.integers(1, 5))
-def test_property_invariances(lp: tuple[list[int], list[list[int]], list[int]],
-                              k: int) -> None:
+def test_property_invariances(lp: tuple[list[int], list[list[int]], list[int]], k: int) -> None:
     """Adding the redundant row (row₀ + row₁ ≥ b₀ + b₁) changes nothing; scaling c by k > 0
     scales the optimum by k; the status is the same in all three."""
     c, A, b = lp

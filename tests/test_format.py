@@ -43,9 +43,15 @@ FORMAT_EXAMPLE = """{
 
 def _exact_arrays(model):
     data = model.exact_data()
-    return (data.discount, data.outcome_probs.tolist(), data.agent_reward.tolist(),
-            data.principal_reward.tolist(), data.transition_prob.tolist(),
-            model.transition_next.tolist(), model.transition_offsets.tolist())
+    return (
+        data.discount,
+        data.outcome_probs.tolist(),
+        data.agent_reward.tolist(),
+        data.principal_reward.tolist(),
+        data.transition_prob.tolist(),
+        model.transition_next.tolist(),
+        model.transition_offsets.tolist(),
+    )
 
 
 def test_format_md_example_loads_exactly():
@@ -173,10 +179,14 @@ def test_error_messages_show_the_offending_value():
 
 def test_solution_round_trip_and_schema():
     model = three_state_example()
-    document = solution_to_dict(model, [0, 0, 0], [[1, 0]] * 3,
-                                principal_values=[Fraction(1), Fraction(1, 2), Fraction(1, 2)],
-                                agent_values=[Fraction(1, 5)] + [Fraction(1, 10)] * 2,
-                                exact=True)
+    document = solution_to_dict(
+        model,
+        [0, 0, 0],
+        [[1, 0]] * 3,
+        principal_values=[Fraction(1), Fraction(1, 2), Fraction(1, 2)],
+        agent_values=[Fraction(1, 5)] + [Fraction(1, 10)] * 2,
+        exact=True,
+    )
     validate_against_schema(document, "solution")
     parsed = solution_from_dict(document, model)
     assert parsed.principal_value == 1 and parsed.agent_value == Fraction(1, 5)

@@ -108,8 +108,12 @@ def test_rents_ignored_rejected_on_two_hidden_action_states():
 
 # ------------------------------------------------------------------ correct ones accepted
 def test_textbook_solver_accepted():
-    report = fuzz(FunctionSolver(example("textbook_solver").solve), family="episodic",
-                  max_examples=150, seed=1)
+    report = fuzz(
+        FunctionSolver(example("textbook_solver").solve),
+        family="episodic",
+        max_examples=150,
+        seed=1,
+    )
     assert report.ok, report.summary()
 
 
@@ -117,14 +121,19 @@ def test_pamdp_adapter_accepted_on_every_family():
     """pamdp's float solvers behind the adapter pass the exact check on both families (on a
     discounted instance without an SPE known to pamdp the answer is 'unchecked', not a
     failure)."""
-    report = fuzz(FunctionSolver(example("pamdp_adapter").solve), family="all",
-                  max_examples=120, seed=2)
+    report = fuzz(
+        FunctionSolver(example("pamdp_adapter").solve), family="all", max_examples=120, seed=2
+    )
     assert report.ok, report.summary()
 
 
 def test_check_solver_with_a_model_function_returning_an_spe_solution():
-    report = check_solver(lambda model: solve_backward_induction(model, exact=True),
-                          input="model", family="episodic", max_examples=40)
+    report = check_solver(
+        lambda model: solve_backward_induction(model, exact=True),
+        input="model",
+        family="episodic",
+        max_examples=40,
+    )
     assert report.ok and report.examples > 0
 
 
@@ -144,8 +153,9 @@ def test_command_solver_correct_and_wrong(tmp_path, capsys):
     assert fuzz(CommandSolver(good), family="episodic", max_examples=6).ok
     bad = f"{PYTHON} {EXAMPLES / 'myopic.py'} {{instance}} {{solution}}"
     out = tmp_path / "failure"
-    report = fuzz(CommandSolver(bad), family="episodic", max_examples=300, output_dir=out,
-                  shrink_budget=6.0)
+    report = fuzz(
+        CommandSolver(bad), family="episodic", max_examples=300, output_dir=out, shrink_budget=6.0
+    )
     assert report.failure is not None and report.failure.kind == "wrong"
     for name in ("instance.json", "wrong_solution.json", "right_solution.json", "report.txt"):
         assert (out / name).is_file()
@@ -165,8 +175,10 @@ def test_crash_hang_and_garbage_are_reported():
     assert result.kind == "timeout" and "0.3 s" in result.message
     garbage = CommandSolver("echo 'not json' # {instance}")  # no {solution}: stdout is read
     assert attempt(garbage, model).kind == "invalid_json"
-    assert attempt(lambda doc: {"format": "pamdp/solution@1", "policy": []}, model).kind \
+    assert (
+        attempt(lambda doc: {"format": "pamdp/solution@1", "policy": []}, model).kind
         == "invalid_solution"
+    )
     assert attempt(lambda doc: [1, 2], model).kind == "invalid_solution"
 
     def boom(doc: dict[str, Any]) -> dict[str, Any]:
@@ -177,15 +189,23 @@ def test_crash_hang_and_garbage_are_reported():
 
 
 def test_a_hanging_command_is_shrunk_and_reported():
-    report = fuzz(CommandSolver("sleep 30 # {instance}", timeout=0.2), family="episodic",
-                  max_examples=5, shrink_budget=1.0)
+    report = fuzz(
+        CommandSolver("sleep 30 # {instance}", timeout=0.2),
+        family="episodic",
+        max_examples=5,
+        shrink_budget=1.0,
+    )
     assert report.failure is not None and report.failure.kind == "timeout"
     assert "FAILURE (timeout)" in report.summary()
 
 
 def test_time_budget_stops_the_search():
-    report = fuzz(FunctionSolver(example("textbook_solver").solve), family="episodic",
-                  max_examples=10_000, time_budget=0.5)
+    report = fuzz(
+        FunctionSolver(example("textbook_solver").solve),
+        family="episodic",
+        max_examples=10_000,
+        time_budget=0.5,
+    )
     assert report.ok and report.budget_exhausted and report.examples < 10_000
 
 
@@ -202,12 +222,39 @@ def test_instances_without_a_known_spe_are_not_blamed_on_the_solver():
 # -------------------------------------------------------------------------------- CLI
 def test_fuzz_cli_exit_codes(tmp_path, capsys):
     good = f"{PYTHON} {EXAMPLES / 'textbook_solver.py'} {{instance}} {{solution}}"
-    assert fuzz_main(["--command", good, "--family", "episodic", "--max-examples", "5",
-                      "--quiet", "--output-dir", str(tmp_path / "a")]) == 0
+    assert (
+        fuzz_main(
+            [
+                "--command",
+                good,
+                "--family",
+                "episodic",
+                "--max-examples",
+                "5",
+                "--quiet",
+                "--output-dir",
+                str(tmp_path / "a"),
+            ]
+        )
+        == 0
+    )
     assert "OK: every answer was an SPE" in capsys.readouterr().out
-    assert fuzz_main(["--function", "myopic:solve", "--family", "episodic",
-                      "--max-examples", "500", "--quiet",
-                      "--output-dir", str(tmp_path / "b")]) == 1
+    assert (
+        fuzz_main(
+            [
+                "--function",
+                "myopic:solve",
+                "--family",
+                "episodic",
+                "--max-examples",
+                "500",
+                "--quiet",
+                "--output-dir",
+                str(tmp_path / "b"),
+            ]
+        )
+        == 1
+    )
     out = capsys.readouterr().out
     assert "FAILURE (wrong)" in out and (tmp_path / "b" / "instance.json").is_file()
     assert fuzz_main(["--command", "my-solver", "--quiet"]) == 2  # no {instance}

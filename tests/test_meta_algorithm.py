@@ -23,8 +23,9 @@ from theory.generators import paper_tree, random_instance, three_state_example
 def test_meta_algorithm_matches_backward_induction_on_episodic_instances(seed):
     """Backward induction and Algorithm 1 reach the same SPE values (same tie rule)."""
     rng = np.random.default_rng(100 + seed)
-    model = random_instance(int(rng.integers(2, 10)), int(rng.integers(2, 4)),
-                            int(rng.integers(2, 4)), seed=seed)
+    model = random_instance(
+        int(rng.integers(2, 10)), int(rng.integers(2, 4)), int(rng.integers(2, 4)), seed=seed
+    )
     spe = solve_backward_induction(model)
     result = meta_algorithm(model)
     assert result.converged
@@ -111,8 +112,10 @@ def test_value_iteration_fixed_point_in_observed_action_case():
     r2 = principal_q_value_iteration(model, reading="R2", agent_q_bar=q_bar, tol=1e-10)
     assert converged and r1.converged and r2.converged
     assert sup_norm_distance(r1.q, r2.q) < 1e-9
-    assert abs(np.max(r1.q[model.initial_state]) -
-               meta.solution.principal_values[model.initial_state]) < 1e-8
+    assert (
+        abs(np.max(r1.q[model.initial_state]) - meta.solution.principal_values[model.initial_state])
+        < 1e-8
+    )
 
 
 def test_operator_argument_errors():

@@ -13,10 +13,17 @@ from theory.model import InstanceError, build_model, to_fraction
 
 def _three_state_kwargs(**changes):
     base = dict(
-        states=["s0", "sL", "sR"], actions=["aL", "aR"], outcomes=["L", "R"], initial_state="s0",
-        discount=1, outcome_probs=[[["9/10", "1/10"], ["1/10", "9/10"]]] * 3,
-        agent_reward=[["-4/5", 0]] * 3, principal_reward=[["14/9", 0]] * 3,
-        transitions=[[[[1, 1]], [[2, 1]]], [[], []], [[], []]], exact=True)
+        states=["s0", "sL", "sR"],
+        actions=["aL", "aR"],
+        outcomes=["L", "R"],
+        initial_state="s0",
+        discount=1,
+        outcome_probs=[[["9/10", "1/10"], ["1/10", "9/10"]]] * 3,
+        agent_reward=[["-4/5", 0]] * 3,
+        principal_reward=[["14/9", 0]] * 3,
+        transitions=[[[[1, 1]], [[2, 1]]], [[], []], [[], []]],
+        exact=True,
+    )
     base.update(changes)
     return base
 
@@ -58,18 +65,33 @@ def test_discounted_instance_has_cycles_and_gamma_below_one():
 @pytest.mark.parametrize(
     ("changes", "field", "fragment"),
     [
-        ({"outcome_probs": [[["9/10", "1/5"], ["1/10", "9/10"]]] + [[["9/10", "1/10"],
-                                                                      ["1/10", "9/10"]]] * 2},
-         "outcome_probs[0][0]", "sum"),
-        ({"outcome_probs": [[["11/10", "-1/10"], ["1/10", "9/10"]]] + [[["9/10", "1/10"],
-                                                                         ["1/10", "9/10"]]] * 2},
-         "outcome_probs[0][0][1]", "negative"),
-        ({"transitions": [[[[5, 1]], [[2, 1]]], [[], []], [[], []]]},
-         "transitions[0][0][0][0]", "dangling"),
-        ({"transitions": [[[[1, "1/2"]], [[2, 1]]], [[], []], [[], []]]},
-         "transitions[0][0]", "sum"),
-        ({"transitions": [[[[1, 1]], [[2, 1]]], [[[0, 1]], []], [[], []]]},
-         "discount", "cycle"),
+        (
+            {
+                "outcome_probs": [[["9/10", "1/5"], ["1/10", "9/10"]]]
+                + [[["9/10", "1/10"], ["1/10", "9/10"]]] * 2
+            },
+            "outcome_probs[0][0]",
+            "sum",
+        ),
+        (
+            {
+                "outcome_probs": [[["11/10", "-1/10"], ["1/10", "9/10"]]]
+                + [[["9/10", "1/10"], ["1/10", "9/10"]]] * 2
+            },
+            "outcome_probs[0][0][1]",
+            "negative",
+        ),
+        (
+            {"transitions": [[[[5, 1]], [[2, 1]]], [[], []], [[], []]]},
+            "transitions[0][0][0][0]",
+            "dangling",
+        ),
+        (
+            {"transitions": [[[[1, "1/2"]], [[2, 1]]], [[], []], [[], []]]},
+            "transitions[0][0]",
+            "sum",
+        ),
+        ({"transitions": [[[[1, 1]], [[2, 1]]], [[[0, 1]], []], [[], []]]}, "discount", "cycle"),
         ({"discount": "3/2"}, "discount", "[0, 1]"),
         ({"initial_state": "nowhere"}, "initial_state", "unknown"),
         ({"agent_reward": [["-4/5", 0]] * 2}, "agent_reward", "shape"),
@@ -86,11 +108,15 @@ def test_malformed_models_are_rejected_naming_the_field(changes, field, fragment
 
 def test_gamma_one_allows_cycles_that_are_unreachable():
     """FORMAT.md: γ = 1 is forbidden only for cycles reachable from the initial state."""
-    model = build_model(**_three_state_kwargs(
-        states=["s0", "sL", "sR", "x"],
-        outcome_probs=[[["9/10", "1/10"], ["1/10", "9/10"]]] * 4,
-        agent_reward=[["-4/5", 0]] * 4, principal_reward=[["14/9", 0]] * 4,
-        transitions=[[[[1, 1]], [[2, 1]]], [[], []], [[], []], [[[3, 1]], [[3, 1]]]]))
+    model = build_model(
+        **_three_state_kwargs(
+            states=["s0", "sL", "sR", "x"],
+            outcome_probs=[[["9/10", "1/10"], ["1/10", "9/10"]]] * 4,
+            agent_reward=[["-4/5", 0]] * 4,
+            principal_reward=[["14/9", 0]] * 4,
+            transitions=[[[[1, 1]], [[2, 1]]], [[], []], [[], []], [[[3, 1]], [[3, 1]]]],
+        )
+    )
     assert not model.is_episodic
     assert model.reachable.tolist() == [True, True, True, False]
 
@@ -102,22 +128,32 @@ def test_gamma_one_with_unreachable_cycle_is_refused_by_solvers():
     from solvers.evaluation import evaluate_policy
     from solvers.meta_algorithm import meta_algorithm
 
-    model = build_model(**_three_state_kwargs(
-        states=["s0", "sL", "sR", "x"],
-        outcome_probs=[[["9/10", "1/10"], ["1/10", "9/10"]]] * 4,
-        agent_reward=[["-4/5", 0]] * 4, principal_reward=[["14/9", 0]] * 4,
-        transitions=[[[[1, 1]], [[2, 1]]], [[], []], [[], []], [[[3, 1]], [[3, 1]]]]))
-    for solve in (solve_backward_induction, meta_algorithm,
-                  lambda m: evaluate_policy(m, [0] * 4, np.zeros((4, 2)))):
+    model = build_model(
+        **_three_state_kwargs(
+            states=["s0", "sL", "sR", "x"],
+            outcome_probs=[[["9/10", "1/10"], ["1/10", "9/10"]]] * 4,
+            agent_reward=[["-4/5", 0]] * 4,
+            principal_reward=[["14/9", 0]] * 4,
+            transitions=[[[[1, 1]], [[2, 1]]], [[], []], [[], []], [[[3, 1]], [[3, 1]]]],
+        )
+    )
+    for solve in (
+        solve_backward_induction,
+        meta_algorithm,
+        lambda m: evaluate_policy(m, [0] * 4, np.zeros((4, 2))),
+    ):
         with pytest.raises(InstanceError, match="discount: γ = 1 and the state graph has a cycle"):
             solve(model)
 
 
 def test_exact_discount_just_below_one_allows_cycles():
     """γ = 1 − 1e-20 rounds to the float 1.0, but the exact γ is below 1: cycles are allowed."""
-    model = build_model(**_three_state_kwargs(
-        discount="99999999999999999999/100000000000000000000",
-        transitions=[[[[1, 1]], [[2, 1]]], [[[0, 1]], []], [[], []]]))
+    model = build_model(
+        **_three_state_kwargs(
+            discount="99999999999999999999/100000000000000000000",
+            transitions=[[[[1, 1]], [[2, 1]]], [[[0, 1]], []], [[], []]],
+        )
+    )
     assert not model.is_episodic
 
 
@@ -132,8 +168,9 @@ def test_models_are_immutable():
 
 
 def test_zero_probability_edges_do_not_make_cycles():
-    model = build_model(**_three_state_kwargs(
-        transitions=[[[[1, 1]], [[2, 1]]], [[[0, 0], [2, 1]], []], [[], []]]))
+    model = build_model(
+        **_three_state_kwargs(transitions=[[[[1, 1]], [[2, 1]]], [[[0, 0], [2, 1]], []], [[], []]])
+    )
     assert model.is_episodic
 
 

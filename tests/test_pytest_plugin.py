@@ -52,43 +52,63 @@ def test_inert_without_a_solver(project: pytest.Pytester) -> None:
 def test_a_correct_solver_passes_the_whole_suite(project: pytest.Pytester) -> None:
     result = project.runpytest("--pamdp-solver=their_solvers:good", "-v", *FAST)
     result.assert_outcomes(passed=7)  # their test + 3 hand-derived + tree + 2 fuzz families
-    result.stdout.fnmatch_lines(["*pamdp[[]three-state/hidden/gamma=1[]] PASSED*",
-                                 "*pamdp[[]fuzz/discounted[]] PASSED*"])
+    result.stdout.fnmatch_lines(
+        ["*pamdp[[]three-state/hidden/gamma=1[]] PASSED*", "*pamdp[[]fuzz/discounted[]] PASSED*"]
+    )
 
 
 def test_a_wrong_solver_fails_with_a_minimal_counterexample(project: pytest.Pytester) -> None:
-    result = project.runpytest("--pamdp-solver=their_solvers:bad",
-                               "--pamdp-families=episodic", "-p", "no:cacheprovider",
-                               "--pamdp-max-examples=300")
+    result = project.runpytest(
+        "--pamdp-solver=their_solvers:bad",
+        "--pamdp-families=episodic",
+        "-p",
+        "no:cacheprovider",
+        "--pamdp-max-examples=300",
+    )
     result.assert_outcomes(passed=4, failed=2)  # myopic solves the §7 examples right
-    result.stdout.fnmatch_lines([
-        "*FAILURE (wrong) on a minimal instance with 2 state(s)*",
-        "*wrong (solver under test) vs right*",
-        "FAILED pamdp[[]paper-tree/depth=5[]]*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*FAILURE (wrong) on a minimal instance with 2 state(s)*",
+            "*wrong (solver under test) vs right*",
+            "FAILED pamdp[[]paper-tree/depth=5[]]*",
+        ]
+    )
 
 
 def test_model_input_and_keyword_selection(project: pytest.Pytester) -> None:
-    result = project.runpytest("--pamdp-solver=their_solvers:exact_model",
-                               "--pamdp-input=model", "-k", "three-state", *FAST)
+    result = project.runpytest(
+        "--pamdp-solver=their_solvers:exact_model",
+        "--pamdp-input=model",
+        "-k",
+        "three-state",
+        *FAST,
+    )
     result.assert_outcomes(passed=3, deselected=4)
 
 
 def test_a_command(project: pytest.Pytester) -> None:
-    command = (f"{shlex.quote(sys.executable)} {EXAMPLES / 'textbook_solver.py'} "
-               "{instance} {solution}")
-    result = project.runpytest(f"--pamdp-command={command}", "--pamdp-families=episodic",
-                               "-p", "no:cacheprovider", "--pamdp-max-examples=5")
+    command = (
+        f"{shlex.quote(sys.executable)} {EXAMPLES / 'textbook_solver.py'} {{instance}} {{solution}}"
+    )
+    result = project.runpytest(
+        f"--pamdp-command={command}",
+        "--pamdp-families=episodic",
+        "-p",
+        "no:cacheprovider",
+        "--pamdp-max-examples=5",
+    )
     result.assert_outcomes(passed=6)
 
 
 def test_the_fixture_gives_the_solver(project: pytest.Pytester) -> None:
-    project.makepyfile(test_fixture="""
+    project.makepyfile(
+        test_fixture="""
         def test_uses_it(pamdp_solver):
             from theory.generators import three_state_example
             from properties.fuzz import attempt
             assert attempt(pamdp_solver, three_state_example()).kind == "ok"
-    """)
+    """
+    )
     result = project.runpytest("--pamdp-solver=their_solvers:good", "-k", "uses_it", *FAST)
     result.assert_outcomes(passed=1, deselected=7)
     skipped = project.runpytest("-k", "uses_it", "-p", "no:cacheprovider")
@@ -99,6 +119,7 @@ def test_bad_options_are_usage_errors(project: pytest.Pytester) -> None:
     result = project.runpytest("--pamdp-solver=no_such_module:solve", "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--pamdp-solver=no_such_module:solve: cannot load it*"])
-    result = project.runpytest("--pamdp-solver=their_solvers:good",
-                               "--pamdp-families=weird", "-p", "no:cacheprovider")
+    result = project.runpytest(
+        "--pamdp-solver=their_solvers:good", "--pamdp-families=weird", "-p", "no:cacheprovider"
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR

@@ -32,8 +32,9 @@ def test_a_holding_claim_reports_its_instances():
 
 
 def test_a_planted_error_is_shrunk_saved_and_valid(tmp_path):
-    outcome = rp.run_claim(claim("spe"), "ci", max_examples=60, out_dir=tmp_path,
-                           solver=short_solver)
+    outcome = rp.run_claim(
+        claim("spe"), "ci", max_examples=60, out_dir=tmp_path, solver=short_solver
+    )
     assert outcome.failures > 0 and not outcome.as_expected
     assert outcome.counterexample is not None and outcome.violations
     instance_file = tmp_path / "spe.json"
@@ -52,14 +53,18 @@ def test_theorem_3_3_summary_tabulates_iterations_by_depth():
     outcome = rp.run_claim(claim("theorem-3.3"), "ci", max_examples=15)
     table = outcome.summary["iterations_by_depth"]
     assert sum(sum(c.values()) for c in table.values()) == outcome.tried
-    assert all(int(k) + 1 >= max(c) for k, c in ((d, {int(i): n for i, n in c.items()})
-                                              for d, c in table.items()))
+    assert all(
+        int(k) + 1 >= max(c)
+        for k, c in ((d, {int(i): n for i, n in c.items()}) for d, c in table.items())
+    )
 
 
 def _small_report() -> rp.Report:
-    return rp.run_report("ci", claims=[claim("metamorphic-scaling"),
-                                       claim("theorem-3.4-contraction-R1")],
-                         max_examples=40)
+    return rp.run_report(
+        "ci",
+        claims=[claim("metamorphic-scaling"), claim("theorem-3.4-contraction-R1")],
+        max_examples=40,
+    )
 
 
 def test_renderings_contain_the_table_columns():
@@ -90,8 +95,20 @@ def test_cli_interface_is_exactly_add_arguments_and_run():
 
 
 def test_pamdp_theorems_json(tmp_path, capsys):
-    status = main(["theorems", "--profile", "ci", "--max-examples", "5", "--claim",
-                   "metamorphic-scaling", "--json", "--out", str(tmp_path)])
+    status = main(
+        [
+            "theorems",
+            "--profile",
+            "ci",
+            "--max-examples",
+            "5",
+            "--claim",
+            "metamorphic-scaling",
+            "--json",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert status == 0
     document = json.loads(capsys.readouterr().out)
     assert document["ok"] and document["claims"][0]["tried"] == 5
@@ -99,8 +116,21 @@ def test_pamdp_theorems_json(tmp_path, capsys):
 
 def test_pamdp_theorems_table_and_markdown(tmp_path, capsys):
     markdown = tmp_path / "THEOREMS.md"
-    status = main(["theorems", "--profile", "ci", "--max-examples", "5", "--claim", "spe",
-                   "--out", str(tmp_path), "--markdown", str(markdown)])
+    status = main(
+        [
+            "theorems",
+            "--profile",
+            "ci",
+            "--max-examples",
+            "5",
+            "--claim",
+            "spe",
+            "--out",
+            str(tmp_path),
+            "--markdown",
+            str(markdown),
+        ]
+    )
     assert status == 0
     assert "spe" in capsys.readouterr().out
     assert "Regenerate with" in markdown.read_text()
@@ -108,8 +138,9 @@ def test_pamdp_theorems_table_and_markdown(tmp_path, capsys):
 
 def test_pamdp_theorems_from_json(tmp_path, capsys):
     saved = tmp_path / "report.json"
-    saved.write_text(json.dumps(rp.report_to_json(rp.run_report(
-        "ci", claims=[claim("spe")], max_examples=3))))
+    saved.write_text(
+        json.dumps(rp.report_to_json(rp.run_report("ci", claims=[claim("spe")], max_examples=3)))
+    )
     markdown = tmp_path / "T.md"
     assert main(["theorems", "--from-json", str(saved), "--markdown", str(markdown)]) == 0
     assert "`spe`" in markdown.read_text()

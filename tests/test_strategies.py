@@ -51,16 +51,17 @@ def test_arguments_are_keyword_only():
 
 
 @profile_settings()
-@given(pst.instances(family="episodic", min_states=2, max_states=5, max_actions=3,
-                     max_outcomes=4))
+@given(pst.instances(family="episodic", min_states=2, max_states=5, max_actions=3, max_outcomes=4))
 def test_episodic_instances(model):
     assert model.is_episodic
     assert 2 <= model.n_states <= 5 and 1 <= model.n_actions <= 3
     assert model.n_outcomes <= (model.n_actions if model.observed_action else 4)
     # float mode: the exact view is the drawn grid, so rows sum to 1 exactly
     data = model.exact_data()
-    assert all(sum(row, Fraction(0)) == 1 for row in data.outcome_probs.reshape(
-        -1, model.n_outcomes).tolist())
+    assert all(
+        sum(row, Fraction(0)) == 1
+        for row in data.outcome_probs.reshape(-1, model.n_outcomes).tolist()
+    )
     assert model.exact is None
 
 
@@ -94,39 +95,59 @@ def test_observed_action_flag(observed, data):
 def _unimplementable(model: PrincipalAgentMDP) -> bool:
     """Some action of some state cannot be implemented for Q̄ = r (the agent's rewards)."""
     data = model.exact_data()
-    return any(not minimal_contract_exact(data.agent_reward[s].tolist(),
-                                          data.outcome_probs[s].tolist(), a).implementable
-               for s in range(model.n_states) for a in range(model.n_actions))
+    return any(
+        not minimal_contract_exact(
+            data.agent_reward[s].tolist(), data.outcome_probs[s].tolist(), a
+        ).implementable
+        for s in range(model.n_states)
+        for a in range(model.n_actions)
+    )
 
 
-@pytest.mark.parametrize(("description", "predicate"), [
-    ("an agent tie", lambda m: any(len(set(r)) < len(r) for r in m.agent_reward.tolist())),
-    ("zero rewards", lambda m: not m.agent_reward.any() and not m.principal_reward.any()),
-    ("identical outcome distributions",
-     lambda m: any(len({tuple(p) for p in m.outcome_probs[s].tolist()}) < m.n_actions
-                   for s in range(m.n_states))),
-    ("an unimplementable action", _unimplementable),
-    ("γ near 0", lambda m: 0 < m.discount < 0.01),
-    ("γ near 1", lambda m: 0.99 <= m.discount < 1),
-    ("γ = 0", lambda m: m.discount == 0),
-])
+@pytest.mark.parametrize(
+    ("description", "predicate"),
+    [
+        ("an agent tie", lambda m: any(len(set(r)) < len(r) for r in m.agent_reward.tolist())),
+        ("zero rewards", lambda m: not m.agent_reward.any() and not m.principal_reward.any()),
+        (
+            "identical outcome distributions",
+            lambda m: any(
+                len({tuple(p) for p in m.outcome_probs[s].tolist()}) < m.n_actions
+                for s in range(m.n_states)
+            ),
+        ),
+        ("an unimplementable action", _unimplementable),
+        ("γ near 0", lambda m: 0 < m.discount < 0.01),
+        ("γ near 1", lambda m: 0.99 <= m.discount < 1),
+        ("γ = 0", lambda m: m.discount == 0),
+    ],
+)
 def test_degeneracy_is_generated(description, predicate):
-    model = find(pst.instances(min_actions=2, max_actions=3, observed_action=False),
-                 predicate, settings=profile_settings("ci", max_examples=2000))
+    model = find(
+        pst.instances(min_actions=2, max_actions=3, observed_action=False),
+        predicate,
+        settings=profile_settings("ci", max_examples=2000),
+    )
     assert predicate(model), description
 
 
 def test_non_degenerate_instances_avoid_extreme_discounts():
     strategy = pst.instances(degenerate=False)
     with pytest.raises(NoSuchExample):
-        find(strategy, lambda m: m.discount in (0.0, 0.001, 0.999),
-             settings=profile_settings("ci", max_examples=300))
+        find(
+            strategy,
+            lambda m: m.discount in (0.0, 0.001, 0.999),
+            settings=profile_settings("ci", max_examples=300),
+        )
 
 
 def test_registered_for_from_type():
     _register()  # idempotent: the entry point has already run it
-    model = find(st.from_type(PrincipalAgentMDP), lambda m: m.n_states >= 2,
-                 settings=profile_settings("ci", max_examples=200))
+    model = find(
+        st.from_type(PrincipalAgentMDP),
+        lambda m: m.n_states >= 2,
+        settings=profile_settings("ci", max_examples=200),
+    )
     assert isinstance(model, PrincipalAgentMDP)
 
 

@@ -35,6 +35,7 @@ def _scaled(factor: Any) -> Any:
     def closed_form(p: Any, deviations: Any) -> Any:
         b0, b1, ok = sy.closed_form_two_outcomes(p, deviations)
         return b0 * factor, b1 * factor, ok
+
     return closed_form
 
 
@@ -44,8 +45,10 @@ def _always_pay_on_o1(p: Any, deviations: Any) -> Any:
     return sympy.S.Zero, b1 + b0, ok
 
 
-@pytest.mark.parametrize("wrong", [_scaled(sympy.Rational(99, 100)),
-                                   _scaled(sympy.Rational(101, 100)), _always_pay_on_o1])
+@pytest.mark.parametrize(
+    "wrong",
+    [_scaled(sympy.Rational(99, 100)), _scaled(sympy.Rational(101, 100)), _always_pay_on_o1],
+)
 def test_a_wrong_closed_form_is_not_proven(wrong):
     # 1% short breaks incentive compatibility, 1% over breaks optimality (duality gap)
     proof = sy.prove_two_outcome_closed_form(max_deviations=1, closed_form=wrong)
@@ -69,7 +72,8 @@ def test_library_closed_form_matches_the_proven_formula(data):
     rat = [sympy.Rational(x.numerator, x.denominator) for x in p]
     qr = [sympy.Rational(x.numerator, x.denominator) for x in q]
     b0, b1, ok = sy.closed_form_two_outcomes(
-        rat[g], [(rat[g] - rat[a], qr[a] - qr[g]) for a in range(n_a) if a != g])
+        rat[g], [(rat[g] - rat[a], qr[a] - qr[g]) for a in range(n_a) if a != g]
+    )
     probs = np.array([[[1 - float(x), float(x)] for x in p]])
     got = two_outcome_closed_form(np.array([[float(x) for x in q]]), probs, np.array([g]))
     assert bool(got.implementable[0]) == bool(ok)
@@ -97,8 +101,9 @@ def test_symbolic_reward_gives_a_breakpoint():
 
 def test_observed_action_is_supported():
     model = three_state_example(observed_action=True)
-    result = sy.check_symbolic_agreement(model, ("agent_reward", 0, 0),
-                                         [Fraction(-1), Fraction(-4, 5), 0])
+    result = sy.check_symbolic_agreement(
+        model, ("agent_reward", 0, 0), [Fraction(-1), Fraction(-4, 5), 0]
+    )
     assert result.holds, result.explain()
 
 
@@ -116,26 +121,35 @@ def test_bad_parameters_are_rejected():
         sy.substitute(THREE, ("discount",), 2)
 
 
-@pytest.mark.parametrize("broken", ["numeric contracts 1% short",
-                                    "exact solver ties against the principal",
-                                    "numeric solver with the wrong discount"])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        "numeric contracts 1% short",
+        "exact solver ties against the principal",
+        "numeric solver with the wrong discount",
+    ],
+)
 def test_agreement_catches_planted_errors(broken):
     kwargs: dict[str, Any] = {}
     if broken == "numeric contracts 1% short":
+
         def short(m: Any) -> Any:
             s = solve_backward_induction(m, margin=0.0)
-            paid = np.einsum("so,so->s", m.outcome_probs[np.arange(m.n_states),
-                                                           s.recommended], s.contracts)
+            paid = np.einsum(
+                "so,so->s", m.outcome_probs[np.arange(m.n_states), s.recommended], s.contracts
+            )
             return replace(s, principal_values=s.principal_values + 0.01 * paid)
+
         kwargs["float_solver"] = short
     elif broken == "exact solver ties against the principal":
-        kwargs["exact_solver"] = lambda m: solve_backward_induction(m, exact=True,
-                                                                    margin=Fraction(1, 100))
+        kwargs["exact_solver"] = lambda m: solve_backward_induction(
+            m, exact=True, margin=Fraction(1, 100)
+        )
     else:
         kwargs["float_solver"] = lambda m: solve_backward_induction(
-            replace(m, discount=m.discount * 0.9))
-    result = sy.check_symbolic_agreement(THREE, ("discount",), [Fraction(1, 2), 1],
-                                         **kwargs)
+            replace(m, discount=m.discount * 0.9)
+        )
+    result = sy.check_symbolic_agreement(THREE, ("discount",), [Fraction(1, 2), 1], **kwargs)
     assert not result.holds
 
 

@@ -35,8 +35,11 @@ REGRESSIONS = Path(__file__).parent / "regressions"
 # --------------------------------------------------------------------- broken variants
 def short_solution(solution: SPESolution, factor: float = 0.99) -> SPESolution:
     """Every contract 1% short."""
-    return replace(solution, contracts=np.asarray(solution.contracts, float) * factor,
-                   contracts_all=np.asarray(solution.contracts_all, float) * factor)
+    return replace(
+        solution,
+        contracts=np.asarray(solution.contracts, float) * factor,
+        contracts_all=np.asarray(solution.contracts_all, float) * factor,
+    )
 
 
 def short_solver(model: PrincipalAgentMDP) -> SPESolution:
@@ -60,17 +63,24 @@ def truncate_last_level(model: PrincipalAgentMDP) -> PrincipalAgentMDP:
     for s in range(model.n_states):
         row = []
         for o in range(n_o):
-            entries = [[nxt[k], probs[k]] for k in range(offsets[s * n_o + o],
-                                                         offsets[s * n_o + o + 1])]
+            entries = [
+                [nxt[k], probs[k]] for k in range(offsets[s * n_o + o], offsets[s * n_o + o + 1])
+            ]
             row.append([] if any(heights[t] == 0 for t, _ in entries) else entries)
         transitions.append(row)
-    return build_model(states=list(model.states), actions=list(model.actions),
-                       outcomes=list(model.outcomes), initial_state=model.initial_state,
-                       discount=data.discount, outcome_probs=data.outcome_probs.tolist(),
-                       agent_reward=data.agent_reward.tolist(),
-                       principal_reward=data.principal_reward.tolist(),
-                       transitions=transitions, observed_action=model.observed_action,
-                       exact=True)
+    return build_model(
+        states=list(model.states),
+        actions=list(model.actions),
+        outcomes=list(model.outcomes),
+        initial_state=model.initial_state,
+        discount=data.discount,
+        outcome_probs=data.outcome_probs.tolist(),
+        agent_reward=data.agent_reward.tolist(),
+        principal_reward=data.principal_reward.tolist(),
+        transitions=transitions,
+        observed_action=model.observed_action,
+        exact=True,
+    )
 
 
 def skipped_level_solver(model: PrincipalAgentMDP) -> SPESolution:
@@ -103,11 +113,18 @@ DISCOUNTED = random_instance(3, 2, 2, seed=0, episodic=False)
 
 def one_state(agent: list[Any], probs: list[list[Any]]) -> PrincipalAgentMDP:
     n_a, n_o = len(agent), len(probs[0])
-    return build_model(states=["s"], actions=[f"a{i}" for i in range(n_a)],
-                       outcomes=[f"o{i}" for i in range(n_o)], initial_state=0, discount=1,
-                       outcome_probs=[probs], agent_reward=[agent],
-                       principal_reward=[[0] * n_o], transitions=[[[] for _ in range(n_o)]],
-                       exact=True)
+    return build_model(
+        states=["s"],
+        actions=[f"a{i}" for i in range(n_a)],
+        outcomes=[f"o{i}" for i in range(n_o)],
+        initial_state=0,
+        discount=1,
+        outcome_probs=[probs],
+        agent_reward=[agent],
+        principal_reward=[[0] * n_o],
+        transitions=[[[] for _ in range(n_o)]],
+        exact=True,
+    )
 
 
 def _claim_run(key: str, n: int = 30) -> Any:
@@ -129,21 +146,27 @@ def test_minimal_contract_reports_unimplementable_actions():
     assert th.check_minimal_contract(model).holds
 
 
-@pytest.mark.parametrize("broken", ["1% short", "ties against the principal",
-                                    "always implementable"])
+@pytest.mark.parametrize(
+    "broken", ["1% short", "ties against the principal", "always implementable"]
+)
 def test_minimal_contract_catches_planted_errors(broken):
     def solver(q: Any, p: Any, rec: Any, **kwargs: Any) -> ContractSolution:
         if broken == "ties against the principal":
             return minimal_contracts(q, p, rec, margin=1e-3, **kwargs)
         good = minimal_contracts(q, p, rec, **kwargs)
         if broken == "1% short":
-            return ContractSolution(good.contracts * 0.99, good.implementable,
-                                    good.expected_payment * 0.99)
-        return ContractSolution(good.contracts, np.ones_like(good.implementable),
-                                np.nan_to_num(good.expected_payment))
+            return ContractSolution(
+                good.contracts * 0.99, good.implementable, good.expected_payment * 0.99
+            )
+        return ContractSolution(
+            good.contracts, np.ones_like(good.implementable), np.nan_to_num(good.expected_payment)
+        )
 
-    model = one_state([0, "-1/2"], [["1/2", "1/2"], ["1/2", "1/2"]]) \
-        if broken == "always implementable" else THREE
+    model = (
+        one_state([0, "-1/2"], [["1/2", "1/2"], ["1/2", "1/2"]])
+        if broken == "always implementable"
+        else THREE
+    )
     result = th.check_minimal_contract(model, solver=solver)
     assert not result.holds
 
@@ -156,13 +179,11 @@ def test_spe_holds_on_hand_derived_instances(model):
 
 
 def test_spe_holds_for_the_exact_solver_with_zero_tolerance():
-    result = th.check_spe(THREE, solver=lambda m: solve_backward_induction(m, exact=True),
-                          tol=0)
+    result = th.check_spe(THREE, solver=lambda m: solve_backward_induction(m, exact=True), tol=0)
     assert result.holds, result.explain()
 
 
-@pytest.mark.parametrize("solver", [short_solver, against_principal_solver,
-                                    skipped_level_solver])
+@pytest.mark.parametrize("solver", [short_solver, against_principal_solver, skipped_level_solver])
 def test_spe_catches_planted_errors(solver):
     result = th.check_spe(THREE, solver=solver)
     assert not result.holds
@@ -173,8 +194,13 @@ def test_spe_violations_find_an_unprofitable_offpath_response():
     solution = solve_backward_induction(THREE)
     wrong_q = np.asarray(solution.q_bar, float).copy()
     wrong_q[0, 1] -= 1.0
-    violations, _ = th.spe_violations(THREE, solution.recommended, solution.contracts,
-                                      claimed_q_bar=wrong_q, offpath=[(0, [0.0, 0.0])])
+    violations, _ = th.spe_violations(
+        THREE,
+        solution.recommended,
+        solution.contracts,
+        claimed_q_bar=wrong_q,
+        offpath=[(0, [0.0, 0.0])],
+    )
     assert any("off-path" in v for v in violations)
 
 
@@ -194,15 +220,18 @@ def test_theorem_3_3_needs_t_plus_one_rounds_on_a_chain():
     assert max(needed) >= 3
 
 
-@pytest.mark.parametrize("broken", ["stopped after one round", "ties against the principal",
-                                    "reference skips a level"])
+@pytest.mark.parametrize(
+    "broken", ["stopped after one round", "ties against the principal", "reference skips a level"]
+)
 def test_theorem_3_3_catches_planted_errors(broken):
     meta: Any = meta_algorithm
     reference: Any = solve_backward_induction
     if broken == "stopped after one round":  # ρ_1 can never be confirmed as a fixed point
+
         def meta(m: PrincipalAgentMDP, **kw: Any) -> Any:
             return meta_algorithm(m, max_iterations=1)
     elif broken == "ties against the principal":
+
         def meta(m: PrincipalAgentMDP, **kw: Any) -> Any:
             return meta_algorithm(m, margin=1e-3)
     else:
@@ -226,8 +255,7 @@ def test_contraction_holds_with_observed_action(reading):
 @pytest.mark.parametrize("reading", ["R1", "R2"])
 def test_contraction_catches_a_wrong_discount(reading):
     model = three_state_example(observed_action=True, discount=Fraction(9, 10))
-    result = th.check_contraction(model, *SHIFT, reading=reading,
-                                  operator=wrong_discount_operator)
+    result = th.check_contraction(model, *SHIFT, reading=reading, operator=wrong_discount_operator)
     assert not result.holds
     assert result.measurements["ratio"] == pytest.approx(0.95)
 
@@ -252,9 +280,9 @@ def test_fixed_point_holds_on_a_discounted_instance(reading):
 
 @pytest.mark.parametrize("reading", ["R1", "R2"])
 def test_fixed_point_catches_a_wrong_discount(reading):
-    result = th.check_operator_fixed_point(DISCOUNTED, reading=reading,
-                                           operator=wrong_discount_operator,
-                                           fixed_point_iterations=10)
+    result = th.check_operator_fixed_point(
+        DISCOUNTED, reading=reading, operator=wrong_discount_operator, fixed_point_iterations=10
+    )
     assert not result.holds
 
 
@@ -266,7 +294,8 @@ def test_meta_convergence_holds_on_a_discounted_instance():
 
 def test_meta_convergence_catches_a_capped_run():
     result = th.check_meta_convergence(
-        DISCOUNTED, meta=lambda m, **kw: meta_algorithm(m, max_iterations=1))
+        DISCOUNTED, meta=lambda m, **kw: meta_algorithm(m, max_iterations=1)
+    )
     assert not result.holds
 
 
@@ -318,8 +347,9 @@ def test_scaling_holds(factor):
 
 
 def test_scaling_catches_an_absolute_nudging_margin():
-    result = th.check_reward_scaling(THREE, 2, solver=lambda m: solve_backward_induction(
-        m, margin=0.01))
+    result = th.check_reward_scaling(
+        THREE, 2, solver=lambda m: solve_backward_induction(m, margin=0.01)
+    )
     assert not result.holds
 
 
@@ -331,16 +361,16 @@ def test_relabelling_holds_on_the_three_state_example(tie_break):
 
 @pytest.mark.parametrize("tie_break", ["agent_best", "lowest_index"])
 def test_relabelling_catches_a_topological_order_assumption(tie_break):
-    result = th.check_relabelling(THREE, [2, 1, 0], [0, 1], [0, 1], tie_break=tie_break,
-                                  solver=index_order_solver)
+    result = th.check_relabelling(
+        THREE, [2, 1, 0], [0, 1], [0, 1], tie_break=tie_break, solver=index_order_solver
+    )
     assert not result.holds
 
 
 def test_relabel_round_trip():
     other = th.relabel(THREE, [1, 2, 0], [1, 0], [1, 0])
     back = th.relabel(other, [2, 0, 1], [1, 0], [1, 0])
-    assert back.states == THREE.states and np.array_equal(back.agent_reward,
-                                                          THREE.agent_reward)
+    assert back.states == THREE.states and np.array_equal(back.agent_reward, THREE.agent_reward)
 
 
 # ================================================================= commitment vs SPE
@@ -350,23 +380,26 @@ def test_commitment_beats_spe_on_the_three_state_example():
     assert result.measurements["gap"] == pytest.approx(1 / 18)
 
 
-@pytest.mark.parametrize("broken", ["no limited liability", "myopic agent",
-                                    "SPE value without its payment"])
+@pytest.mark.parametrize(
+    "broken", ["no limited liability", "myopic agent", "SPE value without its payment"]
+)
 def test_commitment_catches_planted_errors(broken):
     model = THREE
     kwargs: dict[str, Any] = {}
     if broken == "no limited liability":
-        kwargs["commitment"] = functools.partial(th.commitment_optimum,
-                                                 limited_liability=False)
+        kwargs["commitment"] = functools.partial(th.commitment_optimum, limited_liability=False)
     elif broken == "myopic agent":
         model = random_instance(3, 2, 2, seed=6)
         kwargs["commitment"] = functools.partial(th.commitment_optimum, myopic_agent=True)
     else:
+
         def overstated(m: PrincipalAgentMDP) -> SPESolution:
             solution = solve_backward_induction(m)
-            paid = np.einsum("so,so->s", m.outcome_probs[np.arange(m.n_states),
-                                                           solution.recommended],
-                             solution.contracts)
+            paid = np.einsum(
+                "so,so->s",
+                m.outcome_probs[np.arange(m.n_states), solution.recommended],
+                solution.contracts,
+            )
             return replace(solution, principal_values=solution.principal_values + paid)
 
         kwargs["spe_solver"] = overstated
@@ -409,7 +442,7 @@ def test_a_failing_property_prints_a_format_v1_instance():
     for text in [str(caught.value), *getattr(caught.value, "__notes__", [])]:
         if marker in text:
             break
-    document, _ = json.JSONDecoder().raw_decode(text[text.index(marker) + len(marker):])
+    document, _ = json.JSONDecoder().raw_decode(text[text.index(marker) + len(marker) :])
     validate_against_schema(document, "instance")
     model = instance_from_dict(document)
     assert not th.check_spe(model, solver=short_solver).holds
@@ -481,18 +514,23 @@ def test_two_subgame_perfect_equilibria_pareto_ranked():
     zero = [Fraction(0)] * 3
     b = Fraction(1781, 2000)
     v_a2 = Fraction("2.946875") / Fraction("0.915625")
-    p_a2 = (Fraction("0.50625") + Fraction(1, 8) * Fraction("1.70625") + Fraction("1.265625")) \
-        / (1 - Fraction(1, 8) * Fraction("0.675"))
-    p_a0 = (Fraction("0.50625") + Fraction(3, 4) * (Fraction("1.70625") - b)) \
-        / (1 - Fraction(3, 4) * Fraction("0.675"))
-    expected = {(0, 2): ([zero, zero], v_a2, p_a2),
-                (0, 0): ([zero, [Fraction(0), b, Fraction(0)]], Fraction(167, 50), p_a0)}
+    p_a2 = (Fraction("0.50625") + Fraction(1, 8) * Fraction("1.70625") + Fraction("1.265625")) / (
+        1 - Fraction(1, 8) * Fraction("0.675")
+    )
+    p_a0 = (Fraction("0.50625") + Fraction(3, 4) * (Fraction("1.70625") - b)) / (
+        1 - Fraction(3, 4) * Fraction("0.675")
+    )
+    expected = {
+        (0, 2): ([zero, zero], v_a2, p_a2),
+        (0, 0): ([zero, [Fraction(0), b, Fraction(0)]], Fraction(167, 50), p_a0),
+    }
     for rec, (pay, agent_value, principal_value) in expected.items():
         violations, _ = th.spe_violations(model, list(rec), pay, tol=0.0)
         assert violations == [], rec
         exact = evaluate_policy_exact(model, list(rec), pay, tie_tolerance=Fraction(0))
-        assert exact.agent_values[1] == agent_value and exact.principal_values[1] == \
-            principal_value, rec
+        assert (
+            exact.agent_values[1] == agent_value and exact.principal_values[1] == principal_value
+        ), rec
         assert exact.principal_values[0] == Fraction(9, 4) and exact.agent_values[0] == 3
     assert p_a0 > p_a2 and Fraction(167, 50) > v_a2
     result = th.check_meta_uniqueness(model, start_seed=1)
@@ -570,4 +608,5 @@ def test_pinned_counterexamples_still_fail(path):
     claim, kwargs = load_case(path)
     result = claim.check(**kwargs)
     assert result.applicable and not result.holds, (
-        f"{claim.key} now holds on its recorded counterexample: update docs/THEOREMS.md")
+        f"{claim.key} now holds on its recorded counterexample: update docs/THEOREMS.md"
+    )

@@ -49,10 +49,15 @@ def test_three_state_spe_verifies_with_zero_gap():
     """The SPE of PAPER.md §7 (b(L) = 1 everywhere) passes; utilities 1 and 1/5 equal the
     reference exactly."""
     model = three_state_example()
-    report = verify_policy(model, [0, 0, 0], [[1, 0]] * 3,
-                           principal_values=[1, "1/2", "1/2"],
-                           agent_values=["1/5", "1/10", "1/10"],
-                           claimed_principal_utility=1, claimed_agent_utility="1/5")
+    report = verify_policy(
+        model,
+        [0, 0, 0],
+        [[1, 0]] * 3,
+        principal_values=[1, "1/2", "1/2"],
+        agent_values=["1/5", "1/10", "1/10"],
+        claimed_principal_utility=1,
+        claimed_agent_utility="1/5",
+    )
     assert report.ok, report.summary()
     assert (report.principal_utility, report.agent_utility) == (F(1), F(1, 5))
     assert report.principal_gap == 0 and report.agent_gap == 0
@@ -76,8 +81,7 @@ def test_contract_lowered_by_one_percent_in_a_single_state_is_flagged():
     assert NOT_FOLLOWED in kinds_at(report, state)
     check = report.states[state]
     assert check.agent_action != check.recommended and check.follow_deficit > 0
-    assert any(v.state == state and tree.states[state] in v.message
-               for v in report.violations)
+    assert any(v.state == state and tree.states[state] in v.message for v in report.violations)
 
 
 def test_contract_lowered_by_one_percent_three_state_by_hand():
@@ -122,14 +126,20 @@ def test_negative_payment_is_a_violation_not_invalid_input():
 
 def test_claimed_values_are_checked():
     model = three_state_example()
-    report = verify_policy(model, [0, 0, 0], [[1, 0]] * 3,
-                           principal_values=[1, "1/2", "2/5"], claimed_agent_utility="1/4",
-                           reference=False)
-    assert [(v.kind, v.state) for v in report.violations] == [("claimed_value", 2),
-                                                             ("claimed_value", None)]
+    report = verify_policy(
+        model,
+        [0, 0, 0],
+        [[1, 0]] * 3,
+        principal_values=[1, "1/2", "2/5"],
+        claimed_agent_utility="1/4",
+        reference=False,
+    )
+    assert [(v.kind, v.state) for v in report.violations] == [
+        ("claimed_value", 2),
+        ("claimed_value", None),
+    ]
     assert report.violations[0].amount == F(1, 10)
-    assert "claimed principal_value 2/5 but the true value is 1/2" in \
-        report.violations[0].message
+    assert "claimed principal_value 2/5 but the true value is 1/2" in report.violations[0].message
 
 
 def test_tolerance_separates_rounding_from_errors():
@@ -139,9 +149,13 @@ def test_tolerance_separates_rounding_from_errors():
     report points at the tiny violations; at the default τ = 1e-9 the solution passes."""
     tree = paper_tree(6, 2)
     spe = solve_backward_induction(tree)
-    document = solution_to_dict(tree, spe.recommended, spe.contracts,
-                                principal_values=spe.principal_values,
-                                agent_values=spe.agent_values)
+    document = solution_to_dict(
+        tree,
+        spe.recommended,
+        spe.contracts,
+        principal_values=spe.principal_values,
+        agent_values=spe.agent_values,
+    )
     strict = verify_solution(tree, document, tolerance=0, reference=False)
     assert not strict.ok
     deviations = [v for v in strict.violations if v.kind == NOT_FOLLOWED]
@@ -157,9 +171,13 @@ def test_discounted_meta_algorithm_solution_verifies():
         if not result.converged:
             continue
         sol = result.solution
-        report = verify_policy(model, sol.recommended, sol.contracts,
-                               principal_values=sol.principal_values,
-                               agent_values=sol.agent_values)
+        report = verify_policy(
+            model,
+            sol.recommended,
+            sol.contracts,
+            principal_values=sol.principal_values,
+            agent_values=sol.agent_values,
+        )
         assert report.ok, report.summary()
         gap = report.principal_gap
         assert report.reference is not None and not report.reference.exact
@@ -181,17 +199,17 @@ def test_discounted_instance_without_markov_spe():
     model = load_instance(NO_SPE_INSTANCE)
     implement = verify_policy(model, [1, 1], [[0, 0], ["1/5", 0]], reference=False)
     free = verify_policy(model, [1, 0], [[0, 0], [0, 0]], reference=False)
-    assert [(v.kind, v.amount) for v in implement.violations] == [(PRINCIPAL_DEVIATION,
-                                                                  F(3, 50))]
+    assert [(v.kind, v.amount) for v in implement.violations] == [(PRINCIPAL_DEVIATION, F(3, 50))]
     assert [(v.kind, v.amount) for v in free.violations] == [(PRINCIPAL_DEVIATION, F(3, 55))]
     assert not meta_algorithm(model).converged
 
 
-@settings(max_examples=200, deadline=None, database=None,
-          suppress_health_check=list(HealthCheck))
-@given(q=st.lists(st.integers(-6, 6), min_size=3, max_size=3),
-       p=st.lists(st.integers(0, 4), min_size=3, max_size=3),
-       action=st.integers(0, 2))
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(
+    q=st.lists(st.integers(-6, 6), min_size=3, max_size=3),
+    p=st.lists(st.integers(0, 4), min_size=3, max_size=3),
+    action=st.integers(0, 2),
+)
 def test_two_outcome_closed_form_matches_the_exact_lp(q, p, action):
     """The verifier's 2-outcome closed form (PAPER.md §1) agrees with the exact simplex of
     theory.exact_contracts on implementability and cost, ties included."""
@@ -219,10 +237,17 @@ def three_state_files(tmp_path: Path) -> tuple[Path, Path]:
     instance = tmp_path / "instance.json"
     solution = tmp_path / "solution.json"
     save_instance(model, instance)
-    dump_json(solution_to_dict(model, [0, 0, 0], [[1, 0]] * 3,
-                               principal_values=[1, F(1, 2), F(1, 2)],
-                               agent_values=[F(1, 5), F(1, 10), F(1, 10)], exact=True),
-              solution)
+    dump_json(
+        solution_to_dict(
+            model,
+            [0, 0, 0],
+            [[1, 0]] * 3,
+            principal_values=[1, F(1, 2), F(1, 2)],
+            agent_values=[F(1, 5), F(1, 10), F(1, 10)],
+            exact=True,
+        ),
+        solution,
+    )
     return instance, solution
 
 
@@ -274,9 +299,16 @@ def test_cli_on_a_paper_tree_is_fast(tmp_path):
     tree = paper_tree(10, 0)
     spe = solve_backward_induction(tree)
     save_instance(tree, tmp_path / "tree.json")
-    dump_json(solution_to_dict(tree, spe.recommended, spe.contracts,
-                               principal_values=spe.principal_values,
-                               agent_values=spe.agent_values), tmp_path / "solution.json")
+    dump_json(
+        solution_to_dict(
+            tree,
+            spe.recommended,
+            spe.contracts,
+            principal_values=spe.principal_values,
+            agent_values=spe.agent_values,
+        ),
+        tmp_path / "solution.json",
+    )
     report = verify_files(tmp_path / "tree.json", tmp_path / "solution.json")
     assert report.ok and report.n_states == 1023
     assert report.seconds < 2.0  # generous on a loaded machine; the benchmark asserts < 1 s

@@ -80,8 +80,9 @@ __all__ = [
 _ZERO = Fraction(0)
 
 
-def _inputs(q_bar: Iterable[Number], outcome_probs: Iterable[Iterable[Number]],
-            margin: Number) -> tuple[Vector, Matrix, Fraction]:
+def _inputs(
+    q_bar: Iterable[Number], outcome_probs: Iterable[Iterable[Number]], margin: Number
+) -> tuple[Vector, Matrix, Fraction]:
     q = tuple(to_fraction(v) for v in q_bar)
     probs = tuple(tuple(to_fraction(v) for v in row) for row in outcome_probs)
     xi = to_fraction(margin)
@@ -100,8 +101,10 @@ def _inputs(q_bar: Iterable[Number], outcome_probs: Iterable[Iterable[Number]],
                 raise ValueError(f"outcome_probs[{a}][{o}] is negative: {value}")
         total = sum(row, _ZERO)
         if total != 1:
-            raise ValueError(f"outcome_probs[{a}] sums to {total}, not exactly 1 (an exact "
-                             "solve of rounded distributions would answer another problem)")
+            raise ValueError(
+                f"outcome_probs[{a}] sums to {total}, not exactly 1 (an exact "
+                "solve of rounded distributions would answer another problem)"
+            )
     if xi < 0:
         raise ValueError(f"margin must be non-negative, got {xi}")
     return q, probs, xi
@@ -116,9 +119,13 @@ def _action(recommended: SupportsIndex, n_actions: int) -> int:
     return index
 
 
-def contract_lp(q_bar: Iterable[Number], outcome_probs: Iterable[Iterable[Number]],
-                recommended: SupportsIndex, *,
-                margin: Number = _ZERO) -> tuple[Vector, Matrix, Vector, tuple[int, ...]]:
+def contract_lp(
+    q_bar: Iterable[Number],
+    outcome_probs: Iterable[Iterable[Number]],
+    recommended: SupportsIndex,
+    *,
+    margin: Number = _ZERO,
+) -> tuple[Vector, Matrix, Vector, tuple[int, ...]]:
     """The minimal-implementation LP (P) in the form ``min c·b s.t. D b ≥ g, b ≥ 0``.
 
     Returns
@@ -132,12 +139,12 @@ def contract_lp(q_bar: Iterable[Number], outcome_probs: Iterable[Iterable[Number
     return _lp(q, probs, _action(recommended, len(q)), xi)
 
 
-def _lp(q: Vector, probs: Matrix, rec: int,
-        xi: Fraction) -> tuple[Vector, Matrix, Vector, tuple[int, ...]]:
+def _lp(
+    q: Vector, probs: Matrix, rec: int, xi: Fraction
+) -> tuple[Vector, Matrix, Vector, tuple[int, ...]]:
     p_rec = probs[rec]
     deviations = tuple(a for a in range(len(q)) if a != rec)
-    rows = tuple(tuple(pr - pa for pr, pa in zip(p_rec, probs[a], strict=True))
-                 for a in deviations)
+    rows = tuple(tuple(pr - pa for pr, pa in zip(p_rec, probs[a], strict=True)) for a in deviations)
     rhs = tuple(q[a] - q[rec] + xi for a in deviations)
     return p_rec, rows, rhs, deviations
 
@@ -184,11 +191,12 @@ class ExactContract:
         if len(self.contract) != len(c):
             return [f"contract has {len(self.contract)} entries, expected {len(c)}"]
         if len(self.certificate) != len(self.q_bar):
-            return [f"certificate has {len(self.certificate)} entries, "
-                    f"expected {len(self.q_bar)}"]
+            return [f"certificate has {len(self.certificate)} entries, expected {len(self.q_bar)}"]
         if self.certificate[self.recommended] != 0:
-            out.append(f"multiplier of the recommended action is "
-                       f"{self.certificate[self.recommended]}, expected 0")
+            out.append(
+                f"multiplier of the recommended action is "
+                f"{self.certificate[self.recommended]}, expected 0"
+            )
         multipliers = tuple(self.certificate[a] for a in deviations)
         if self.implementable:
             out += optimality_violations(c, rows, rhs, self.contract, multipliers)
@@ -201,8 +209,11 @@ class ExactContract:
             if self.expected_payment is not None:
                 out.append("unimplementable but expected_payment is set")
             # no deviation at all: (P) is trivially feasible, so no Farkas ray can exist
-            out += (infeasibility_violations(rows, rhs, multipliers) if rows
-                    else ["unimplementable without any deviation"])
+            out += (
+                infeasibility_violations(rows, rhs, multipliers)
+                if rows
+                else ["unimplementable without any deviation"]
+            )
         return out
 
     def verify(self) -> bool:
@@ -222,13 +233,18 @@ class ExactContract:
             raise CertificateError(
                 f"contract for action {self.recommended} "
                 f"({'implementable' if self.implementable else 'unimplementable'}): "
-                + "; ".join(problems))
+                + "; ".join(problems)
+            )
         return True
 
 
-def minimal_contract_exact(q_bar: Iterable[Number], outcome_probs: Iterable[Iterable[Number]],
-                           recommended: SupportsIndex, *,
-                           margin: Number = _ZERO) -> ExactContract:
+def minimal_contract_exact(
+    q_bar: Iterable[Number],
+    outcome_probs: Iterable[Iterable[Number]],
+    recommended: SupportsIndex,
+    *,
+    margin: Number = _ZERO,
+) -> ExactContract:
     """Exact minimal implementation of ``recommended`` in one state (PAPER.md §1).
 
     Solves (P) of the module docstring by the exact simplex method of
@@ -270,8 +286,9 @@ def _solve(q: Vector, probs: Matrix, rec: int, xi: Fraction) -> ExactContract:
     if all(g <= 0 for g in rhs):
         # No incentive constraint binds at b = 0: b = 0 with λ = 0 is optimal and certified
         # (0 ≥ g_a, 0 ≤ p_{a^p}, 0 = 0). This is what the simplex returns too, only faster.
-        return ExactContract(rec, tuple(_ZERO for _ in c), True, _ZERO, tuple(multipliers),
-                             q, probs, xi)
+        return ExactContract(
+            rec, tuple(_ZERO for _ in c), True, _ZERO, tuple(multipliers), q, probs, xi
+        )
     result = solve_exact_lp(c, rows, rhs)
     if result.status == "optimal":
         assert result.x is not None and result.dual is not None
@@ -281,20 +298,22 @@ def _solve(q: Vector, probs: Matrix, rec: int, xi: Fraction) -> ExactContract:
         # costs nothing but only raises deviations' pay (its row coefficient is −p_a(o) ≤ 0),
         # so dropping it keeps b feasible, the cost and the certificate unchanged.
         contract = tuple(b if p > 0 else _ZERO for b, p in zip(result.x, c, strict=True))
-        return ExactContract(rec, contract, True, result.objective, tuple(multipliers),
-                             q, probs, xi)
+        return ExactContract(
+            rec, contract, True, result.objective, tuple(multipliers), q, probs, xi
+        )
     if result.status != "infeasible":  # pragma: no cover - (P) is bounded below by 0
         raise RuntimeError(f"minimal-implementation LP reported {result.status}")
     assert result.farkas is not None
     for a, lam in zip(deviations, result.farkas, strict=True):
         multipliers[a] = lam
-    return ExactContract(rec, tuple(_ZERO for _ in c), False, None, tuple(multipliers),
-                         q, probs, xi)
+    return ExactContract(
+        rec, tuple(_ZERO for _ in c), False, None, tuple(multipliers), q, probs, xi
+    )
 
 
-def minimal_contracts_exact_all_actions(q_bar: Iterable[Number],
-                                        outcome_probs: Iterable[Iterable[Number]],
-                                        margin: Number = _ZERO) -> list[ExactContract]:
+def minimal_contracts_exact_all_actions(
+    q_bar: Iterable[Number], outcome_probs: Iterable[Iterable[Number]], margin: Number = _ZERO
+) -> list[ExactContract]:
     """:func:`minimal_contract_exact` for every action of one state, in action order."""
     q, probs, xi = _inputs(q_bar, outcome_probs, margin)
     return [_solve(q, probs, a, xi) for a in range(len(q))]

@@ -58,8 +58,7 @@ from theory.model import PrincipalAgentMDP, to_fraction
 if TYPE_CHECKING:  # pragma: no cover - import for annotations only (solvers imports theory)
     from solvers.evaluation import PolicyEvaluation
 
-__all__ = ["ExactPolicyData", "evaluate_policy_exact", "exact_policy_data",
-           "solve_linear_exact"]
+__all__ = ["ExactPolicyData", "evaluate_policy_exact", "exact_policy_data", "solve_linear_exact"]
 
 _ZERO = Fraction(0)
 _ONE = Fraction(1)
@@ -161,13 +160,24 @@ class ExactPolicyData:
     successors : ``successors[s][o]`` = list of ``(s', T(s, o)(s'))``.
     """
 
-    __slots__ = ("agent_reward", "gamma", "n_actions", "n_outcomes", "n_states",
-                 "principal_reward", "probs", "successors")
+    __slots__ = (
+        "agent_reward",
+        "gamma",
+        "n_actions",
+        "n_outcomes",
+        "n_states",
+        "principal_reward",
+        "probs",
+        "successors",
+    )
 
     def __init__(self, model: PrincipalAgentMDP) -> None:
         data = model.exact_data()
-        self.n_states, self.n_actions, self.n_outcomes = (model.n_states, model.n_actions,
-                                                          model.n_outcomes)
+        self.n_states, self.n_actions, self.n_outcomes = (
+            model.n_states,
+            model.n_actions,
+            model.n_outcomes,
+        )
         self.gamma: Fraction = data.discount
         self.probs: list[list[list[Fraction]]] = data.outcome_probs.tolist()
         self.agent_reward: list[list[Fraction]] = data.agent_reward.tolist()
@@ -177,8 +187,10 @@ class ExactPolicyData:
         tprob = data.transition_prob.tolist()
         n_o = self.n_outcomes
         self.successors: list[list[list[tuple[int, Fraction]]]] = [
-            [[(nxt[k], tprob[k]) for k in range(offsets[s * n_o + o], offsets[s * n_o + o + 1])]
-             for o in range(n_o)]
+            [
+                [(nxt[k], tprob[k]) for k in range(offsets[s * n_o + o], offsets[s * n_o + o + 1])]
+                for o in range(n_o)
+            ]
             for s in range(self.n_states)
         ]
 
@@ -188,23 +200,30 @@ def exact_policy_data(model: PrincipalAgentMDP) -> ExactPolicyData:
     return ExactPolicyData(model)
 
 
-def _read_policy(model: PrincipalAgentMDP, recommended: Any, contracts: Any
-                 ) -> tuple[list[int], list[list[Fraction]]]:
+def _read_policy(
+    model: PrincipalAgentMDP, recommended: Any, contracts: Any
+) -> tuple[list[int], list[list[Fraction]]]:
     rec_array = np.asarray(recommended)
     if rec_array.shape != (model.n_states,):
-        raise ValueError(f"recommended: expected shape ({model.n_states},), got "
-                         f"{rec_array.shape}")
+        raise ValueError(f"recommended: expected shape ({model.n_states},), got {rec_array.shape}")
     rec: list[int] = []
     for s, value in enumerate(rec_array.tolist()):
-        if isinstance(value, bool) or not isinstance(value, int) \
-                or not -1 <= value < model.n_actions:
-            raise ValueError(f"recommended[{s}]: not an action index in [-1, "
-                             f"{model.n_actions}) (value: {value!r})")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not -1 <= value < model.n_actions
+        ):
+            raise ValueError(
+                f"recommended[{s}]: not an action index in [-1, "
+                f"{model.n_actions}) (value: {value!r})"
+            )
         rec.append(value)
     pay_array = np.asarray(contracts, dtype=object)
     if pay_array.shape != (model.n_states, model.n_outcomes):
-        raise ValueError(f"contracts: expected shape ({model.n_states}, {model.n_outcomes}), "
-                         f"got {pay_array.shape}")
+        raise ValueError(
+            f"contracts: expected shape ({model.n_states}, {model.n_outcomes}), "
+            f"got {pay_array.shape}"
+        )
     pay: list[list[Fraction]] = []
     for s, row in enumerate(pay_array.tolist()):
         out = []
@@ -212,8 +231,9 @@ def _read_policy(model: PrincipalAgentMDP, recommended: Any, contracts: Any
             try:
                 out.append(to_fraction(value))
             except (TypeError, ValueError, ZeroDivisionError):
-                raise ValueError(f"contracts[{s}][{o}]: not a finite number (value: "
-                                 f"{value!r})") from None
+                raise ValueError(
+                    f"contracts[{s}][{o}]: not a finite number (value: {value!r})"
+                ) from None
         pay.append(out)
     return rec, pay
 
@@ -272,8 +292,10 @@ def evaluate_policy_exact(
         actions, v_a, v_p, q_bar = _episodic(model, d, rec, pay, tolerance)
     else:
         if d.gamma >= 1:
-            raise ValueError("discount: γ = 1 but the state graph has a cycle (unreachable "
-                             "from the initial state); values on it are undefined")
+            raise ValueError(
+                "discount: γ = 1 but the state graph has a cycle (unreachable "
+                "from the initial state); values on it are undefined"
+            )
         actions, v_a, v_p, q_bar = _discounted(d, rec, pay, tolerance, max_iterations)
     n_s, n_a = d.n_states, d.n_actions
     q_array = np.empty((n_s, n_a), dtype=object)
@@ -284,8 +306,9 @@ def evaluate_policy_exact(
             agent_q[s, a] = q_bar[s][a] + _dot(d.probs[s][a], pay[s])
     act = np.array(actions, dtype=np.int64)
     rec_array = np.array(rec, dtype=np.int64)
-    return PolicyEvaluation(act, act == rec_array, _objects(v_p), _objects(v_a), q_array,
-                            agent_q, exact=True)
+    return PolicyEvaluation(
+        act, act == rec_array, _objects(v_p), _objects(v_a), q_array, agent_q, exact=True
+    )
 
 
 def _objects(values: list[Fraction]) -> npt.NDArray[np.object_]:
@@ -309,9 +332,13 @@ def _expect(successors: list[tuple[int, Fraction]], values: list[Fraction]) -> F
     return total
 
 
-def _episodic(model: PrincipalAgentMDP, d: ExactPolicyData, rec: list[int],
-              pay: list[list[Fraction]], tolerance: Fraction
-              ) -> tuple[list[int], list[Fraction], list[Fraction], list[list[Fraction]]]:
+def _episodic(
+    model: PrincipalAgentMDP,
+    d: ExactPolicyData,
+    rec: list[int],
+    pay: list[list[Fraction]],
+    tolerance: Fraction,
+) -> tuple[list[int], list[Fraction], list[Fraction], list[list[Fraction]]]:
     heights = model.heights
     assert heights is not None
     n_s, n_a, n_o = d.n_states, d.n_actions, d.n_outcomes
@@ -323,8 +350,7 @@ def _episodic(model: PrincipalAgentMDP, d: ExactPolicyData, rec: list[int],
     actions = [0] * n_s
     for s in np.argsort(heights, kind="stable").tolist():
         succ = d.successors[s]
-        cont_star = [gamma * _expect(succ[o], v_star) if succ[o] else _ZERO
-                     for o in range(n_o)]
+        cont_star = [gamma * _expect(succ[o], v_star) if succ[o] else _ZERO for o in range(n_o)]
         probs = d.probs[s]
         b = pay[s]
         qb = [d.agent_reward[s][a] + _dot(probs[a], cont_star) for a in range(n_a)]
@@ -332,15 +358,20 @@ def _episodic(model: PrincipalAgentMDP, d: ExactPolicyData, rec: list[int],
         act = _choose(agent_q, rec[s], tolerance)
         v_star[s] = max(agent_q)
         if tolerance:
-            cont_beh = [gamma * _expect(succ[o], v_beh) if succ[o] else _ZERO
-                        for o in range(n_o)]
+            cont_beh = [gamma * _expect(succ[o], v_beh) if succ[o] else _ZERO for o in range(n_o)]
             v_beh[s] = d.agent_reward[s][act] + sum(
-                (probs[act][o] * (b[o] + cont_beh[o]) for o in range(n_o) if probs[act][o]),
-                _ZERO)
+                (probs[act][o] * (b[o] + cont_beh[o]) for o in range(n_o) if probs[act][o]), _ZERO
+            )
         rp = d.principal_reward[s]
-        v_p[s] = sum((probs[act][o] * (rp[o] - b[o] + (gamma * _expect(succ[o], v_p)
-                                                      if succ[o] else _ZERO))
-                      for o in range(n_o) if probs[act][o]), _ZERO)
+        v_p[s] = sum(
+            (
+                probs[act][o]
+                * (rp[o] - b[o] + (gamma * _expect(succ[o], v_p) if succ[o] else _ZERO))
+                for o in range(n_o)
+                if probs[act][o]
+            ),
+            _ZERO,
+        )
         q_bar[s] = qb
         actions[s] = act
     return actions, v_beh, v_p, q_bar
@@ -362,8 +393,9 @@ def _state_action_successors(d: ExactPolicyData) -> list[list[SparseRow]]:
     return out
 
 
-def _policy_values(p_sa: list[list[SparseRow]], policy: list[int], reward: list[Fraction],
-                   gamma: Fraction) -> list[Fraction]:
+def _policy_values(
+    p_sa: list[list[SparseRow]], policy: list[int], reward: list[Fraction], gamma: Fraction
+) -> list[Fraction]:
     """Solve ``(I − γ P_π) V = R_π`` exactly."""
     rows: list[SparseRow] = []
     for s, a in enumerate(policy):
@@ -373,45 +405,56 @@ def _policy_values(p_sa: list[list[SparseRow]], policy: list[int], reward: list[
     return solve_linear_exact(rows, reward)
 
 
-def _discounted(d: ExactPolicyData, rec: list[int], pay: list[list[Fraction]],
-                tolerance: Fraction, max_iterations: int
-                ) -> tuple[list[int], list[Fraction], list[Fraction], list[list[Fraction]]]:
+def _discounted(
+    d: ExactPolicyData,
+    rec: list[int],
+    pay: list[list[Fraction]],
+    tolerance: Fraction,
+    max_iterations: int,
+) -> tuple[list[int], list[Fraction], list[Fraction], list[list[Fraction]]]:
     n_s, n_a = d.n_states, d.n_actions
     gamma = d.gamma
     p_sa = _state_action_successors(d)
     expected_pay = [[_dot(d.probs[s][a], pay[s]) for a in range(n_a)] for s in range(n_s)]
-    reward = [[d.agent_reward[s][a] + expected_pay[s][a] for a in range(n_a)]
-              for s in range(n_s)]
+    reward = [[d.agent_reward[s][a] + expected_pay[s][a] for a in range(n_a)] for s in range(n_s)]
     policy = [rec[s] if rec[s] >= 0 else reward[s].index(max(reward[s])) for s in range(n_s)]
 
     def q_values(values: list[Fraction]) -> list[list[Fraction]]:
-        return [[reward[s][a] + gamma * _expect(list(p_sa[s][a].items()), values)
-                 for a in range(n_a)] for s in range(n_s)]
+        return [
+            [reward[s][a] + gamma * _expect(list(p_sa[s][a].items()), values) for a in range(n_a)]
+            for s in range(n_s)
+        ]
 
     for _ in range(max_iterations):
-        v_star = _policy_values(p_sa, policy, [reward[s][policy[s]] for s in range(n_s)],
-                                gamma)
+        v_star = _policy_values(p_sa, policy, [reward[s][policy[s]] for s in range(n_s)], gamma)
         q = q_values(v_star)
         changed = False
         for s in range(n_s):
             best = max(q[s])
             if best > q[s][policy[s]]:
-                policy[s] = rec[s] if rec[s] >= 0 and q[s][rec[s]] == best \
-                    else q[s].index(best)
+                policy[s] = rec[s] if rec[s] >= 0 and q[s][rec[s]] == best else q[s].index(best)
                 changed = True
         if not changed:
             break
     else:
-        raise RuntimeError(f"agent policy iteration did not converge in {max_iterations} "
-                           "iterations")
+        raise RuntimeError(
+            f"agent policy iteration did not converge in {max_iterations} iterations"
+        )
     q_bar = [[q[s][a] - expected_pay[s][a] for a in range(n_a)] for s in range(n_s)]
     actions = [_choose(q[s], rec[s], tolerance) for s in range(n_s)]
     if tolerance and any(q[s][actions[s]] != v_star[s] for s in range(n_s)):
-        v_beh = _policy_values(p_sa, actions, [reward[s][actions[s]] for s in range(n_s)],
-                               gamma)
+        v_beh = _policy_values(p_sa, actions, [reward[s][actions[s]] for s in range(n_s)], gamma)
     else:
         v_beh = v_star
-    principal = [sum((d.probs[s][actions[s]][o] * (d.principal_reward[s][o] - pay[s][o])
-                      for o in range(d.n_outcomes)), _ZERO) for s in range(n_s)]
+    principal = [
+        sum(
+            (
+                d.probs[s][actions[s]][o] * (d.principal_reward[s][o] - pay[s][o])
+                for o in range(d.n_outcomes)
+            ),
+            _ZERO,
+        )
+        for s in range(n_s)
+    ]
     v_p = _policy_values(p_sa, actions, principal, gamma)
     return actions, v_beh, v_p, q_bar

@@ -102,8 +102,9 @@ def _matrix(rows: Sequence[Sequence[Number]], n_cols: int | None, name: str) -> 
     return out
 
 
-def _problem(c: Sequence[Number], A: Sequence[Sequence[Number]],
-             b: Sequence[Number]) -> tuple[Vector, Matrix, Vector]:
+def _problem(
+    c: Sequence[Number], A: Sequence[Sequence[Number]], b: Sequence[Number]
+) -> tuple[Vector, Matrix, Vector]:
     cost = _vector(c)
     matrix = _matrix(A, len(cost), "A")
     rhs = _vector(b)
@@ -166,15 +167,16 @@ class _Tableau:
     def set_cost(self, cost: Sequence[Fraction]) -> None:
         """Objective row ``[c_j − c_B·T_j | −c_B·rhs]`` for the current basis."""
         terms = [(cost[self.basis[r]], r) for r in range(self.n_rows) if cost[self.basis[r]]]
-        den = math.lcm(*(v.denominator for v in cost),
-                       *(cb.denominator * self.den[r] for cb, r in terms))
+        den = math.lcm(
+            *(v.denominator for v in cost), *(cb.denominator * self.den[r] for cb, r in terms)
+        )
         row = [v.numerator * (den // v.denominator) for v in cost] + [0]
         for cb, r in terms:
             scale = cb.numerator * (den // (cb.denominator * self.den[r]))
             for j, v in enumerate(self.num[r]):
                 if v:
                     row[j] -= scale * v
-        del self.num[self.n_rows:], self.den[self.n_rows:]
+        del self.num[self.n_rows :], self.den[self.n_rows :]
         self.num.append(row)
         self.den.append(den)
         self._reduce(self.n_rows)
@@ -221,8 +223,11 @@ class _Tableau:
             row = self.num[r]
             if row[e] > 0:
                 ratio = Fraction(row[-1], row[e])  # the row denominators cancel
-                if (best is None or ratio < best_ratio
-                        or (ratio == best_ratio and self.basis[r] < self.basis[best])):
+                if (
+                    best is None
+                    or ratio < best_ratio
+                    or (ratio == best_ratio and self.basis[r] < self.basis[best])
+                ):
                     best, best_ratio = r, ratio
         return best
 
@@ -244,8 +249,9 @@ class _Tableau:
         return out
 
 
-def solve_exact_lp(c: Sequence[Number], A: Sequence[Sequence[Number]],
-                   b: Sequence[Number]) -> ExactLPResult:
+def solve_exact_lp(
+    c: Sequence[Number], A: Sequence[Sequence[Number]], b: Sequence[Number]
+) -> ExactLPResult:
     """Solve ``min c·x s.t. A x ≥ b, x ≥ 0`` exactly and certify the answer.
 
     Parameters
@@ -304,8 +310,7 @@ def solve_exact_lp(c: Sequence[Number], A: Sequence[Sequence[Number]],
         infeasibility = -tableau.entry(m, -1)
         if infeasibility > 0:
             farkas = tuple(tableau.entry(m, n + i) for i in range(m))
-            return ExactLPResult("infeasible", None, None, farkas=farkas,
-                                 pivots=tableau.pivots)
+            return ExactLPResult("infeasible", None, None, farkas=farkas, pivots=tableau.pivots)
         for r in range(m):
             if tableau.basis[r] >= n + m:  # an artificial left basic at level 0
                 column = next((j for j in range(n + m) if tableau.num[r][j]), None)
@@ -321,8 +326,7 @@ def solve_exact_lp(c: Sequence[Number], A: Sequence[Sequence[Number]],
         direction[unbounded_col] = Fraction(1)
         for r, j in enumerate(tableau.basis):
             direction[j] -= tableau.entry(r, unbounded_col)
-        return ExactLPResult("unbounded", x, None, ray=tuple(direction[:n]),
-                             pivots=tableau.pivots)
+        return ExactLPResult("unbounded", x, None, ray=tuple(direction[:n]), pivots=tableau.pivots)
     dual = tuple(tableau.entry(m, n + i) for i in range(m))
     return ExactLPResult("optimal", x, _dot(cost, x), dual=dual, pivots=tableau.pivots)
 
@@ -330,6 +334,7 @@ def solve_exact_lp(c: Sequence[Number], A: Sequence[Sequence[Number]],
 # ---------------------------------------------------------------------------------------------
 # Certificate checks: pure, exact, no solving.
 # ---------------------------------------------------------------------------------------------
+
 
 def _nonnegative(v: Vector, name: str) -> list[str]:
     return [f"{name}[{i}] = {vi} < 0" for i, vi in enumerate(v) if vi < 0]
@@ -344,9 +349,13 @@ def _primal_feasibility(A: Matrix, b: Vector, x: Vector) -> list[str]:
     return out
 
 
-def optimality_violations(c: Sequence[Number], A: Sequence[Sequence[Number]],
-                          b: Sequence[Number], x: Sequence[Number],
-                          y: Sequence[Number]) -> list[str]:
+def optimality_violations(
+    c: Sequence[Number],
+    A: Sequence[Sequence[Number]],
+    b: Sequence[Number],
+    x: Sequence[Number],
+    y: Sequence[Number],
+) -> list[str]:
     """Every condition of the optimality certificate that ``(x, y)`` violates (empty = valid).
 
     Conditions: ``x ≥ 0``, ``A x ≥ b``, ``y ≥ 0``, ``yᵀA ≤ c``, ``c·x = y·b``.
@@ -354,20 +363,26 @@ def optimality_violations(c: Sequence[Number], A: Sequence[Sequence[Number]],
     cost, matrix, rhs = _problem(c, A, b)
     xv, yv = _vector(x), _vector(y)
     if len(xv) != len(cost) or len(yv) != len(rhs):
-        return [f"wrong lengths: x has {len(xv)} (expected {len(cost)}), "
-                f"y has {len(yv)} (expected {len(rhs)})"]
+        return [
+            f"wrong lengths: x has {len(xv)} (expected {len(cost)}), "
+            f"y has {len(yv)} (expected {len(rhs)})"
+        ]
     out = _primal_feasibility(matrix, rhs, xv) + _nonnegative(yv, "y")
     ya = _row_times(yv, matrix, len(cost))
-    out += [f"column {j}: (yᵀA)[{j}] = {ya[j]} > c[{j}] = {cost[j]}"
-            for j in range(len(cost)) if ya[j] > cost[j]]
+    out += [
+        f"column {j}: (yᵀA)[{j}] = {ya[j]} > c[{j}] = {cost[j]}"
+        for j in range(len(cost))
+        if ya[j] > cost[j]
+    ]
     primal, dual = _dot(cost, xv), _dot(yv, rhs)
     if primal != dual:
         out.append(f"duality gap: c·x = {primal} ≠ y·b = {dual}")
     return out
 
 
-def infeasibility_violations(A: Sequence[Sequence[Number]], b: Sequence[Number],
-                             y: Sequence[Number]) -> list[str]:
+def infeasibility_violations(
+    A: Sequence[Sequence[Number]], b: Sequence[Number], y: Sequence[Number]
+) -> list[str]:
     """Every condition of the Farkas certificate that ``y`` violates (empty = valid).
 
     Conditions: ``y ≥ 0``, ``yᵀA ≤ 0``, ``y·b > 0``.
@@ -389,9 +404,13 @@ def infeasibility_violations(A: Sequence[Sequence[Number]], b: Sequence[Number],
     return out
 
 
-def unboundedness_violations(c: Sequence[Number], A: Sequence[Sequence[Number]],
-                             b: Sequence[Number], x: Sequence[Number],
-                             ray: Sequence[Number]) -> list[str]:
+def unboundedness_violations(
+    c: Sequence[Number],
+    A: Sequence[Sequence[Number]],
+    b: Sequence[Number],
+    x: Sequence[Number],
+    ray: Sequence[Number],
+) -> list[str]:
     """Every condition of the unboundedness certificate that ``(x, d)`` violates.
 
     Conditions: ``x ≥ 0``, ``A x ≥ b``, ``d ≥ 0``, ``A d ≥ 0``, ``c·d < 0``.
@@ -411,9 +430,13 @@ def unboundedness_violations(c: Sequence[Number], A: Sequence[Sequence[Number]],
     return out
 
 
-def check_optimality_certificate(c: Sequence[Number], A: Sequence[Sequence[Number]],
-                                 b: Sequence[Number], x: Sequence[Number],
-                                 y: Sequence[Number]) -> bool:
+def check_optimality_certificate(
+    c: Sequence[Number],
+    A: Sequence[Sequence[Number]],
+    b: Sequence[Number],
+    x: Sequence[Number],
+    y: Sequence[Number],
+) -> bool:
     """True iff ``x`` is feasible, ``y`` dual feasible and ``c·x = y·b`` — so ``x`` is optimal.
 
     Pure and exact: evaluates ``x ≥ 0, A x ≥ b, y ≥ 0, yᵀA ≤ c, c·x = y·b`` in rationals.
@@ -421,16 +444,21 @@ def check_optimality_certificate(c: Sequence[Number], A: Sequence[Sequence[Numbe
     return not optimality_violations(c, A, b, x, y)
 
 
-def check_infeasibility_certificate(A: Sequence[Sequence[Number]], b: Sequence[Number],
-                                    y: Sequence[Number]) -> bool:
+def check_infeasibility_certificate(
+    A: Sequence[Sequence[Number]], b: Sequence[Number], y: Sequence[Number]
+) -> bool:
     """True iff ``y`` is a Farkas ray (``y ≥ 0, yᵀA ≤ 0, y·b > 0``), proving ``A x ≥ b, x ≥ 0``
     infeasible. Pure and exact."""
     return not infeasibility_violations(A, b, y)
 
 
-def check_unboundedness_certificate(c: Sequence[Number], A: Sequence[Sequence[Number]],
-                                    b: Sequence[Number], x: Sequence[Number],
-                                    ray: Sequence[Number]) -> bool:
+def check_unboundedness_certificate(
+    c: Sequence[Number],
+    A: Sequence[Sequence[Number]],
+    b: Sequence[Number],
+    x: Sequence[Number],
+    ray: Sequence[Number],
+) -> bool:
     """True iff ``x`` is feasible and ``d = ray`` satisfies ``d ≥ 0, A d ≥ 0, c·d < 0``.
 
     Pure and exact.
@@ -438,8 +466,9 @@ def check_unboundedness_certificate(c: Sequence[Number], A: Sequence[Sequence[Nu
     return not unboundedness_violations(c, A, b, x, ray)
 
 
-def verify_lp_result(c: Sequence[Number], A: Sequence[Sequence[Number]], b: Sequence[Number],
-                     result: ExactLPResult) -> None:
+def verify_lp_result(
+    c: Sequence[Number], A: Sequence[Sequence[Number]], b: Sequence[Number], result: ExactLPResult
+) -> None:
     """Check the certificate carried by ``result`` against the problem; raise if it fails.
 
     Raises

@@ -54,8 +54,17 @@ def loads_json(text: str) -> Any:
 
 
 # ---------------------------------------------------------------------- instances
-_REQUIRED = ("format", "states", "initial_state", "actions", "outcomes", "discount",
-             "agent_reward", "principal_reward", "transitions")
+_REQUIRED = (
+    "format",
+    "states",
+    "initial_state",
+    "actions",
+    "outcomes",
+    "discount",
+    "agent_reward",
+    "principal_reward",
+    "transitions",
+)
 
 
 def _require_list(data: dict[str, Any], field_name: str) -> list[Any]:
@@ -65,23 +74,27 @@ def _require_list(data: dict[str, Any], field_name: str) -> list[Any]:
     return value
 
 
-def _check_shape(field_name: str, value: Any, shape: Sequence[int],
-                 prefix: tuple[int, ...] = ()) -> None:
+def _check_shape(
+    field_name: str, value: Any, shape: Sequence[int], prefix: tuple[int, ...] = ()
+) -> None:
     """Check a nested list has ``shape``, naming the first index where it does not."""
     if not shape:
         if isinstance(value, (list | dict, bool)) or value is None:
-            raise InstanceError(field_name, "expected a number", index=prefix or None,
-                                value=value)
+            raise InstanceError(field_name, "expected a number", index=prefix or None, value=value)
         try:
             to_fraction(value)
         except (TypeError, ValueError, ZeroDivisionError):
-            raise InstanceError(field_name, "not a number", index=prefix or None,
-                                value=value) from None
+            raise InstanceError(
+                field_name, "not a number", index=prefix or None, value=value
+            ) from None
         return
     if not isinstance(value, list) or len(value) != shape[0]:
         got = len(value) if isinstance(value, list) else type(value).__name__
-        raise InstanceError(field_name, f"wrong shape: expected {shape[0]} entries here, got "
-                            f"{got}", index=prefix or None)
+        raise InstanceError(
+            field_name,
+            f"wrong shape: expected {shape[0]} entries here, got {got}",
+            index=prefix or None,
+        )
     for i, item in enumerate(value):
         _check_shape(field_name, item, shape[1:], (*prefix, i))
 
@@ -89,8 +102,9 @@ def _check_shape(field_name: str, value: Any, shape: Sequence[int],
 def instance_from_dict(data: Any) -> PrincipalAgentMDP:
     """Build a model from a parsed FORMAT.md v1 instance, rejecting any malformed field."""
     if not isinstance(data, dict):
-        raise InstanceError("<document>", "an instance must be a JSON object", value=type(data)
-                            .__name__)
+        raise InstanceError(
+            "<document>", "an instance must be a JSON object", value=type(data).__name__
+        )
     if data.get("format") != INSTANCE_FORMAT:
         raise InstanceError("format", f"expected {INSTANCE_FORMAT!r}", value=data.get("format"))
     observed = data.get("observed_action", False)
@@ -115,12 +129,12 @@ def instance_from_dict(data: Any) -> PrincipalAgentMDP:
         raise InstanceError("initial_state", "unknown state name", value=initial)
     n_s, n_a, n_o = len(states), len(actions), len(outcomes)
     if observed and outcomes != actions:
-        raise InstanceError("outcomes", "with observed_action, outcomes must equal actions",
-                            value=outcomes)
+        raise InstanceError(
+            "outcomes", "with observed_action, outcomes must equal actions", value=outcomes
+        )
     probs = data.get("outcome_probs")
     if probs is None:
-        probs = [[[1 if o == a else 0 for o in range(n_o)] for a in range(n_a)]
-                 for _ in range(n_s)]
+        probs = [[[1 if o == a else 0 for o in range(n_o)] for a in range(n_a)] for _ in range(n_s)]
     _check_shape("outcome_probs", probs, (n_s, n_a, n_o))
     _check_shape("agent_reward", data["agent_reward"], (n_s, n_a))
     _check_shape("principal_reward", data["principal_reward"], (n_s, n_o))
@@ -138,13 +152,25 @@ def instance_from_dict(data: Any) -> PrincipalAgentMDP:
         for index, value in np.ndenumerate(np.array(array, dtype=object)):
             exact = to_fraction(value)
             if exact < 0:
-                raise InstanceError(field_name, "negative probability",
-                                    index=tuple(int(i) for i in index), value=_show(value))
+                raise InstanceError(
+                    field_name,
+                    "negative probability",
+                    index=tuple(int(i) for i in index),
+                    value=_show(value),
+                )
     return build_model(
-        states=states, actions=actions, outcomes=outcomes, initial_state=initial,
-        discount=discount, outcome_probs=probs, agent_reward=data["agent_reward"],
-        principal_reward=data["principal_reward"], transitions=transitions,
-        observed_action=observed, name=name, exact=True,
+        states=states,
+        actions=actions,
+        outcomes=outcomes,
+        initial_state=initial,
+        discount=discount,
+        outcome_probs=probs,
+        agent_reward=data["agent_reward"],
+        principal_reward=data["principal_reward"],
+        transitions=transitions,
+        observed_action=observed,
+        name=name,
+        exact=True,
     )
 
 
@@ -177,8 +203,9 @@ def _nested_out(array: np.ndarray, exact: bool) -> Any:
     return [_nested_out(item, exact) for item in array]
 
 
-def instance_to_dict(model: PrincipalAgentMDP, *, include_outcome_probs: bool = True
-                     ) -> dict[str, Any]:
+def instance_to_dict(
+    model: PrincipalAgentMDP, *, include_outcome_probs: bool = True
+) -> dict[str, Any]:
     """The FORMAT.md v1 document of a model (exact numbers where the model has them)."""
     exact = model.exact is not None
     source = model.exact if model.exact is not None else model
@@ -204,8 +231,12 @@ def instance_to_dict(model: PrincipalAgentMDP, *, include_outcome_probs: bool = 
         row = []
         for o in range(model.n_outcomes):
             k = s * model.n_outcomes + o
-            row.append([[int(model.transition_next[i]), _number_out(probs[i], exact)]
-                        for i in range(offsets[k], offsets[k + 1])])
+            row.append(
+                [
+                    [int(model.transition_next[i]), _number_out(probs[i], exact)]
+                    for i in range(offsets[k], offsets[k + 1])
+                ]
+            )
         transitions.append(row)
     data["transitions"] = transitions
     return data
@@ -251,15 +282,17 @@ class SolutionDocument:
         return np.array([entry.recommended_action for entry in self.policy], dtype=np.int64)
 
     def contracts_exact(self) -> np.ndarray:
-        out = np.empty((len(self.policy), len(self.policy[0].contract) if self.policy else 0),
-                       dtype=object)
+        out = np.empty(
+            (len(self.policy), len(self.policy[0].contract) if self.policy else 0), dtype=object
+        )
         for s, entry in enumerate(self.policy):
             out[s] = [to_fraction(x) for x in entry.contract]
         return out
 
     def contracts_float(self) -> np.ndarray:
-        return np.array([[float(x) for x in entry.contract] for entry in self.policy],
-                        dtype=np.float64).reshape(len(self.policy), -1)
+        return np.array(
+            [[float(x) for x in entry.contract] for entry in self.policy], dtype=np.float64
+        ).reshape(len(self.policy), -1)
 
 
 class SolutionError(ValueError):
@@ -304,39 +337,46 @@ def solution_from_dict(data: Any, model: PrincipalAgentMDP) -> SolutionDocument:
     if not isinstance(data, dict):
         raise SolutionError("<document>: a solution must be a JSON object")
     if data.get("format") != SOLUTION_FORMAT:
-        raise SolutionError(f"format: expected {SOLUTION_FORMAT!r} (value: "
-                            f"{data.get('format')!r})")
+        raise SolutionError(f"format: expected {SOLUTION_FORMAT!r} (value: {data.get('format')!r})")
     policy = data.get("policy")
     if not isinstance(policy, list):
         raise SolutionError("policy: missing or not a list")
     if len(policy) != model.n_states:
-        raise SolutionError(f"policy: expected {model.n_states} entries (one per state), got "
-                            f"{len(policy)}")
+        raise SolutionError(
+            f"policy: expected {model.n_states} entries (one per state), got {len(policy)}"
+        )
     entries = []
     for s, item in enumerate(policy):
         where = f"policy[{s}]"
         if not isinstance(item, dict):
             raise SolutionError(f"{where}: must be an object (value: {item!r})")
         if item.get("state") != model.states[s]:
-            raise SolutionError(f"{where}.state: expected {model.states[s]!r} (states are in "
-                                f"instance order) (value: {item.get('state')!r})")
+            raise SolutionError(
+                f"{where}.state: expected {model.states[s]!r} (states are in "
+                f"instance order) (value: {item.get('state')!r})"
+            )
         action = item.get("recommended_action")
         if action not in model.actions:
             raise SolutionError(f"{where}.recommended_action: unknown action (value: {action!r})")
         contract = item.get("contract")
         if not isinstance(contract, list) or len(contract) != model.n_outcomes:
-            raise SolutionError(f"{where}.contract: expected a list of {model.n_outcomes} "
-                                f"payments (value: {contract!r})")
+            raise SolutionError(
+                f"{where}.contract: expected a list of {model.n_outcomes} "
+                f"payments (value: {contract!r})"
+            )
         payments = []
         for o, value in enumerate(contract):
             try:
                 number = _read_number(value)
             except (TypeError, ValueError, ZeroDivisionError):
-                raise SolutionError(f"{where}.contract[{o}]: not a number (value: {value!r})"
-                                    ) from None
+                raise SolutionError(
+                    f"{where}.contract[{o}]: not a number (value: {value!r})"
+                ) from None
             if number < 0:
-                raise SolutionError(f"{where}.contract[{o}]: payments must be non-negative "
-                                    f"(limited liability) (value: {_show(value)!r})")
+                raise SolutionError(
+                    f"{where}.contract[{o}]: payments must be non-negative "
+                    f"(limited liability) (value: {_show(value)!r})"
+                )
             payments.append(number)
         values = {}
         for key in ("principal_value", "agent_value"):
@@ -344,8 +384,9 @@ def solution_from_dict(data: Any, model: PrincipalAgentMDP) -> SolutionDocument:
                 try:
                     values[key] = _read_number(item[key])
                 except (TypeError, ValueError, ZeroDivisionError):
-                    raise SolutionError(f"{where}.{key}: not a number (value: {item[key]!r})"
-                                        ) from None
+                    raise SolutionError(
+                        f"{where}.{key}: not a number (value: {item[key]!r})"
+                    ) from None
         entries.append(PolicyEntry(s, model.actions.index(action), tuple(payments), **values))
     top = {}
     for key in ("principal_value", "agent_value"):
@@ -356,8 +397,9 @@ def solution_from_dict(data: Any, model: PrincipalAgentMDP) -> SolutionDocument:
                 raise SolutionError(f"{key}: not a number (value: {data[key]!r})") from None
     known = {"format", "instance", "policy", "principal_value", "agent_value"}
     extra = {k: v for k, v in data.items() if k not in known}
-    return SolutionDocument(str(data.get("instance", "")), tuple(entries), extra=extra or None,
-                            **top)
+    return SolutionDocument(
+        str(data.get("instance", "")), tuple(entries), extra=extra or None, **top
+    )
 
 
 def _read_number(value: Any) -> Fraction:

@@ -20,8 +20,9 @@ def _rng(seed: SeedLike) -> np.random.Generator:
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
-def paper_tree(depth: int, seed: SeedLike = 0, *, observed_action: bool = False
-               ) -> PrincipalAgentMDP:
+def paper_tree(
+    depth: int, seed: SeedLike = 0, *, observed_action: bool = False
+) -> PrincipalAgentMDP:
     """The random binary tree of the paper's Fig. 3 experiment (PAPER.md §6).
 
     A complete binary tree with ``2**depth − 1`` decision states in heap order (state ``i`` has
@@ -96,8 +97,7 @@ def paper_tree(depth: int, seed: SeedLike = 0, *, observed_action: bool = False
     )
 
 
-def three_state_example(*, observed_action: bool = False, discount: Any = 1
-                        ) -> PrincipalAgentMDP:
+def three_state_example(*, observed_action: bool = False, discount: Any = 1) -> PrincipalAgentMDP:
     """The three-state example of PAPER.md §7 (the shape of the paper's Figure 1), exact.
 
     States ``s0 → {sL, sR}``; ``sL`` and ``sR`` end the episode after acting; actions
@@ -124,9 +124,14 @@ def three_state_example(*, observed_action: bool = False, discount: Any = 1
         transitions = [[[(1, 1)], [(2, 1)]], [[], []], [[], []]]
         outcomes = ["L", "R"]
     return build_model(
-        states=["s0", "sL", "sR"], actions=["aL", "aR"], outcomes=outcomes,
-        initial_state="s0", discount=discount, outcome_probs=probs,
-        agent_reward=[[cost, 0]] * 3, principal_reward=principal,
+        states=["s0", "sL", "sR"],
+        actions=["aL", "aR"],
+        outcomes=outcomes,
+        initial_state="s0",
+        discount=discount,
+        outcome_probs=probs,
+        agent_reward=[[cost, 0]] * 3,
+        principal_reward=principal,
         transitions=[[list(map(list, entries)) for entries in row] for row in transitions],
         observed_action=observed_action,
         name="three-state example" + (" (observed action)" if observed_action else ""),
@@ -161,9 +166,13 @@ def random_instance(
     probabilities occur naturally. With ``observed_action`` the outcomes are the actions
     (``n_outcomes`` is ignored).
     """
-    for label, value, low in (("n_states", n_states, 1), ("n_actions", n_actions, 1),
-                              ("n_outcomes", n_outcomes, 1), ("denominator", denominator, 1),
-                              ("branching", branching, 1)):
+    for label, value, low in (
+        ("n_states", n_states, 1),
+        ("n_actions", n_actions, 1),
+        ("n_outcomes", n_outcomes, 1),
+        ("denominator", denominator, 1),
+        ("branching", branching, 1),
+    ):
         if not isinstance(value, int) or value < low:
             raise ValueError(f"{label} must be an integer ≥ {low}, got {value!r}")
     rng = _rng(seed)
@@ -184,14 +193,20 @@ def random_instance(
 
     probs: Any
     if observed_action:
-        probs = [[[int(o == a) for o in range(n_outcomes)] for a in range(n_actions)]
-                 for _ in range(n_states)]
+        probs = [
+            [[int(o == a) for o in range(n_outcomes)] for a in range(n_actions)]
+            for _ in range(n_states)
+        ]
     else:
         probs = [[simplex(n_outcomes) for _ in range(n_actions)] for _ in range(n_states)]
-    agent = [[Fraction(int(rng.integers(-grid, grid // 2 + 1)), grid) for _ in range(n_actions)]
-             for _ in range(n_states)]
-    principal = [[Fraction(int(rng.integers(0, 2 * grid + 1)), grid) for _ in range(n_outcomes)]
-                 for _ in range(n_states)]
+    agent = [
+        [Fraction(int(rng.integers(-grid, grid // 2 + 1)), grid) for _ in range(n_actions)]
+        for _ in range(n_states)
+    ]
+    principal = [
+        [Fraction(int(rng.integers(0, 2 * grid + 1)), grid) for _ in range(n_outcomes)]
+        for _ in range(n_states)
+    ]
     transitions: list[list[list[list[Any]]]] = []
     for s in range(n_states):
         row: list[list[list[Any]]] = []
@@ -208,15 +223,23 @@ def random_instance(
             targets = sorted(int(t) for t in rng.choice(pool, size=k, replace=False))
             weights = simplex(k) if k > 1 else [Fraction(1)]
             # a zero-probability entry is legal but pointless: drop it
-            row.append([[t, w] for t, w in zip(targets, weights, strict=True) if w > 0]
-                       or [[targets[0], Fraction(1)]])
+            row.append(
+                [[t, w] for t, w in zip(targets, weights, strict=True) if w > 0]
+                or [[targets[0], Fraction(1)]]
+            )
         transitions.append(row)
     names_a = [f"a{i}" for i in range(n_actions)]
     return build_model(
-        states=[f"s{i}" for i in range(n_states)], actions=names_a,
+        states=[f"s{i}" for i in range(n_states)],
+        actions=names_a,
         outcomes=names_a if observed_action else [f"o{i}" for i in range(n_outcomes)],
-        initial_state=0, discount=discount, outcome_probs=probs, agent_reward=agent,
-        principal_reward=principal, transitions=transitions, observed_action=observed_action,
+        initial_state=0,
+        discount=discount,
+        outcome_probs=probs,
+        agent_reward=agent,
+        principal_reward=principal,
+        transitions=transitions,
+        observed_action=observed_action,
         name=f"random {'episodic' if episodic else 'discounted'} S={n_states} A={n_actions} "
         f"O={n_outcomes}",
         exact=True,

@@ -43,8 +43,14 @@ PROBABILITY_TOLERANCE = 1e-9
 class InstanceError(ValueError):
     """A malformed principal-agent MDP. The message names the field, the indices and the value."""
 
-    def __init__(self, field_name: str, message: str, *, index: tuple[int, ...] | None = None,
-                 value: Any = None) -> None:
+    def __init__(
+        self,
+        field_name: str,
+        message: str,
+        *,
+        index: tuple[int, ...] | None = None,
+        value: Any = None,
+    ) -> None:
         self.field_name = field_name
         self.index = index
         self.value = value
@@ -151,8 +157,14 @@ class PrincipalAgentMDP:
     def __post_init__(self) -> None:
         # immutability: private read-only copies, so neither the caller nor a solver can
         # change a validated model (and cached properties can never go stale)
-        for name in ("outcome_probs", "agent_reward", "principal_reward", "transition_offsets",
-                     "transition_next", "transition_prob"):
+        for name in (
+            "outcome_probs",
+            "agent_reward",
+            "principal_reward",
+            "transition_offsets",
+            "transition_next",
+            "transition_prob",
+        ):
             array = np.array(getattr(self, name), copy=True)
             array.flags.writeable = False
             object.__setattr__(self, name, array)
@@ -188,20 +200,26 @@ class PrincipalAgentMDP:
         """T(s, o) as a list of ``(next_state, probability)``."""
         row = state * self.n_outcomes + outcome
         lo, hi = self.transition_offsets[row], self.transition_offsets[row + 1]
-        return [(int(n), float(p)) for n, p in
-                zip(self.transition_next[lo:hi], self.transition_prob[lo:hi], strict=True)]
+        return [
+            (int(n), float(p))
+            for n, p in zip(self.transition_next[lo:hi], self.transition_prob[lo:hi], strict=True)
+        ]
 
     @cached_property
     def state_graph(self) -> sp.csr_matrix:
         """Boolean ``(S, S)`` adjacency: s → s' when some outcome of s leads to s' with positive
         probability. (An outcome that no action produces still counts: the graph is built from
         T alone, so such an edge can make an instance cyclic.)"""
-        rows = np.repeat(np.arange(self.n_states * self.n_outcomes) // self.n_outcomes,
-                         np.diff(self.transition_offsets))
+        rows = np.repeat(
+            np.arange(self.n_states * self.n_outcomes) // self.n_outcomes,
+            np.diff(self.transition_offsets),
+        )
         positive = self.transition_prob > 0
         data = np.ones(int(positive.sum()), dtype=bool)
-        graph = sp.csr_matrix((data, (rows[positive], self.transition_next[positive])),
-                              shape=(self.n_states, self.n_states))
+        graph = sp.csr_matrix(
+            (data, (rows[positive], self.transition_next[positive])),
+            shape=(self.n_states, self.n_states),
+        )
         graph.sum_duplicates()
         return graph
 
@@ -260,9 +278,12 @@ class PrincipalAgentMDP:
             cyclic = np.flatnonzero(~self.reachable)
             names = ", ".join(self.states[s] for s in cyclic[:5])
             raise InstanceError(
-                "discount", "γ = 1 and the state graph has a cycle among states unreachable "
+                "discount",
+                "γ = 1 and the state graph has a cycle among states unreachable "
                 f"from the initial state ({names}{', …' if len(cyclic) > 5 else ''}): their "
-                "values are undefined; remove those states or use γ < 1", value=1)
+                "values are undefined; remove those states or use γ < 1",
+                value=1,
+            )
 
     def state_index(self, name: str) -> int:
         try:
@@ -277,8 +298,7 @@ class PrincipalAgentMDP:
             raise InstanceError("actions", "unknown action name", value=name) from None
 
 
-def normalise_exact_rows(rows: ObjectArray,
-                         tolerance: float = PROBABILITY_TOLERANCE) -> None:
+def normalise_exact_rows(rows: ObjectArray, tolerance: float = PROBABILITY_TOLERANCE) -> None:
     """In place: divide each row of Fractions by its exact sum when that sum is within
     ``tolerance`` of 1 but not 1 (rows further off are left for validation to reject).
 
@@ -292,8 +312,9 @@ def normalise_exact_rows(rows: ObjectArray,
             rows[i] = [x / total for x in rows[i]]
 
 
-def normalise_exact_groups(values: ObjectArray, offsets: IntArray,
-                           tolerance: float = PROBABILITY_TOLERANCE) -> None:
+def normalise_exact_groups(
+    values: ObjectArray, offsets: IntArray, tolerance: float = PROBABILITY_TOLERANCE
+) -> None:
     """:func:`normalise_exact_rows` for the CSR groups ``values[offsets[k]:offsets[k+1]]``."""
     one = Fraction(1)
     for k in range(len(offsets) - 1):
@@ -363,7 +384,7 @@ def _cycle_witness(graph: sp.csr_matrix, mask: npt.NDArray[np.bool_]) -> list[in
             path.append(state)
             succ = [int(j) for j in sub[state].indices if alive[j]]
             state = succ[0]
-        return [int(index[s]) for s in path[seen[state]:]]
+        return [int(index[s]) for s in path[seen[state] :]]
     return None
 
 
@@ -376,8 +397,11 @@ def validate_model(model: PrincipalAgentMDP, tolerance: float = PROBABILITY_TOLE
     the observed-action structure.
     """
     n_s, n_a, n_o = len(model.states), len(model.actions), len(model.outcomes)
-    for field_name, names in (("states", model.states), ("actions", model.actions),
-                              ("outcomes", model.outcomes)):
+    for field_name, names in (
+        ("states", model.states),
+        ("actions", model.actions),
+        ("outcomes", model.outcomes),
+    ):
         if not names:
             raise InstanceError(field_name, "must not be empty", value=list(names))
         seen: dict[str, int] = {}
@@ -385,8 +409,12 @@ def validate_model(model: PrincipalAgentMDP, tolerance: float = PROBABILITY_TOLE
             if not isinstance(name, str):
                 raise InstanceError(field_name, "names must be strings", index=(i,), value=name)
             if name in seen:
-                raise InstanceError(field_name, f"duplicate name (also at index {seen[name]})",
-                                    index=(i,), value=name)
+                raise InstanceError(
+                    field_name,
+                    f"duplicate name (also at index {seen[name]})",
+                    index=(i,),
+                    value=name,
+                )
             seen[name] = i
     if not 0 <= model.initial_state < n_s:
         raise InstanceError("initial_state", "not a state index", value=model.initial_state)
@@ -404,30 +432,43 @@ def validate_model(model: PrincipalAgentMDP, tolerance: float = PROBABILITY_TOLE
         bad = np.argwhere(~np.isfinite(array))
         if bad.size:
             index = tuple(int(i) for i in bad[0])
-            raise InstanceError(field_name, "not a finite number", index=index,
-                                value=float(array[index]))
+            raise InstanceError(
+                field_name, "not a finite number", index=index, value=float(array[index])
+            )
     probs = model.outcome_probs
     negative = np.argwhere(probs < 0)
     if negative.size:
         index = tuple(int(i) for i in negative[0])
-        raise InstanceError("outcome_probs", "negative probability", index=index,
-                            value=_shown(model, "outcome_probs", index))
+        raise InstanceError(
+            "outcome_probs",
+            "negative probability",
+            index=index,
+            value=_shown(model, "outcome_probs", index),
+        )
     sums = probs.sum(axis=2)
     off = np.argwhere(np.abs(sums - 1.0) > tolerance)
     if off.size:
         index = tuple(int(i) for i in off[0])
-        raise InstanceError("outcome_probs", "row does not sum to 1", index=index,
-                            value=float(sums[index]))
+        raise InstanceError(
+            "outcome_probs", "row does not sum to 1", index=index, value=float(sums[index])
+        )
     if model.observed_action:
         if n_o != n_a or model.outcomes != model.actions:
-            raise InstanceError("outcomes", "with observed_action, outcomes must equal actions",
-                                value=list(model.outcomes))
+            raise InstanceError(
+                "outcomes",
+                "with observed_action, outcomes must equal actions",
+                value=list(model.outcomes),
+            )
         identity = np.broadcast_to(np.eye(n_a), probs.shape)
         wrong = np.argwhere(probs != identity)
         if wrong.size:
             index = tuple(int(i) for i in wrong[0])
-            raise InstanceError("outcome_probs", "with observed_action, 𝒪(s, a) must be the "
-                                "point mass on a", index=index, value=float(probs[index]))
+            raise InstanceError(
+                "outcome_probs",
+                "with observed_action, 𝒪(s, a) must be the point mass on a",
+                index=index,
+                value=float(probs[index]),
+            )
     offsets, nxt, tprob = model.transition_offsets, model.transition_next, model.transition_prob
     if offsets.shape != (n_s * n_o + 1,) or offsets[0] != 0 or np.any(np.diff(offsets) < 0):
         raise InstanceError("transitions", "malformed transition offsets")
@@ -435,12 +476,17 @@ def validate_model(model: PrincipalAgentMDP, tolerance: float = PROBABILITY_TOLE
         raise InstanceError("transitions", "malformed transition arrays")
     for k in np.flatnonzero((nxt < 0) | (nxt >= n_s)):
         s, o, j = _transition_position(model, int(k))
-        raise InstanceError("transitions", "dangling state index", index=(s, o, j, 0),
-                            value=int(nxt[k]))
+        raise InstanceError(
+            "transitions", "dangling state index", index=(s, o, j, 0), value=int(nxt[k])
+        )
     for k in np.flatnonzero(~np.isfinite(tprob) | (tprob < 0) | (tprob > 1 + tolerance)):
         s, o, j = _transition_position(model, int(k))
-        raise InstanceError("transitions", "probability must be in [0, 1]",
-                            index=(s, o, j, 1), value=float(tprob[k]))
+        raise InstanceError(
+            "transitions",
+            "probability must be in [0, 1]",
+            index=(s, o, j, 1),
+            value=float(tprob[k]),
+        )
     lengths = np.diff(offsets)
     entry_rows = np.repeat(np.arange(n_s * n_o), lengths)
     row_sums = np.bincount(entry_rows, weights=tprob, minlength=n_s * n_o)
@@ -448,19 +494,28 @@ def validate_model(model: PrincipalAgentMDP, tolerance: float = PROBABILITY_TOLE
     off_rows = np.flatnonzero(np.abs(row_sums - 1.0) > tolerance)
     if off_rows.size:
         row = int(off_rows[0])
-        raise InstanceError("transitions", "non-empty distribution does not sum to 1",
-                            index=(row // n_o, row % n_o), value=float(row_sums[row]))
+        raise InstanceError(
+            "transitions",
+            "non-empty distribution does not sum to 1",
+            index=(row // n_o, row % n_o),
+            value=float(row_sums[row]),
+        )
     if model.exact is not None:
         _validate_exact(model)
-    discount_is_one = (model.exact.discount == 1) if model.exact is not None \
-        else model.discount == 1.0
+    discount_is_one = (
+        (model.exact.discount == 1) if model.exact is not None else model.discount == 1.0
+    )
     if discount_is_one:
         mask = model.reachable
         cycle = _cycle_witness(model.state_graph, mask)
         if cycle is not None:
             cycle_names = [model.states[s] for s in cycle]
-            raise InstanceError("discount", f"γ = 1 but the cycle {' → '.join(cycle_names)} → "
-                                f"{cycle_names[0]} is reachable from the initial state", value=1)
+            raise InstanceError(
+                "discount",
+                f"γ = 1 but the cycle {' → '.join(cycle_names)} → "
+                f"{cycle_names[0]} is reachable from the initial state",
+                value=1,
+            )
 
 
 def _shown(model: PrincipalAgentMDP, field_name: str, index: tuple[int, ...]) -> Any:
@@ -485,25 +540,34 @@ def _validate_exact(model: PrincipalAgentMDP) -> None:
         for index, value in np.ndenumerate(values):
             if value < 0:
                 if field_name == "outcome_probs":
-                    raise InstanceError("outcome_probs", "negative probability",
-                                        index=tuple(int(i) for i in index), value=str(value))
+                    raise InstanceError(
+                        "outcome_probs",
+                        "negative probability",
+                        index=tuple(int(i) for i in index),
+                        value=str(value),
+                    )
                 s, o, j = _transition_position(model, int(index[0]))
-                raise InstanceError("transitions", "negative probability",
-                                    index=(s, o, j, 1), value=str(value))
+                raise InstanceError(
+                    "transitions", "negative probability", index=(s, o, j, 1), value=str(value)
+                )
     one = Fraction(1)
     for (s, a), row in np.ndenumerate(exact.outcome_probs.sum(axis=2)):
         if row != one:
-            raise InstanceError("outcome_probs", "row does not sum to 1 exactly",
-                                index=(s, a), value=str(row))
+            raise InstanceError(
+                "outcome_probs", "row does not sum to 1 exactly", index=(s, a), value=str(row)
+            )
     offsets = model.transition_offsets
     for row in range(len(offsets) - 1):
         lo, hi = offsets[row], offsets[row + 1]
         if hi > lo:
             total = sum(exact.transition_prob[lo:hi], Fraction(0))
             if total != one:
-                raise InstanceError("transitions", "distribution does not sum to 1 exactly",
-                                    index=(row // model.n_outcomes, row % model.n_outcomes),
-                                    value=str(total))
+                raise InstanceError(
+                    "transitions",
+                    "distribution does not sum to 1 exactly",
+                    index=(row // model.n_outcomes, row % model.n_outcomes),
+                    value=str(total),
+                )
 
 
 def build_model(
@@ -534,29 +598,46 @@ def build_model(
         initial_state = states.index(initial_state)
     n_s, n_o = len(states), len(outcomes)
     if not isinstance(transitions, list | tuple) or len(transitions) != n_s:
-        raise InstanceError("transitions", f"expected {n_s} rows (one per state)",
-                            value=None if not isinstance(transitions, list | tuple)
-                            else len(transitions))
+        raise InstanceError(
+            "transitions",
+            f"expected {n_s} rows (one per state)",
+            value=None if not isinstance(transitions, list | tuple) else len(transitions),
+        )
     offsets = [0]
     nxt: list[int] = []
     probs: list[Any] = []
     for s, row in enumerate(transitions):
         if not isinstance(row, list | tuple) or len(row) != n_o:
-            raise InstanceError("transitions", f"expected {n_o} entries (one per outcome)",
-                                index=(s,), value=len(row) if isinstance(row, list | tuple)
-                                else row)
+            raise InstanceError(
+                "transitions",
+                f"expected {n_o} entries (one per outcome)",
+                index=(s,),
+                value=len(row) if isinstance(row, list | tuple) else row,
+            )
         for o, entries in enumerate(row):
             if not isinstance(entries, list | tuple):
-                raise InstanceError("transitions", "expected a list of [next_state, probability]",
-                                    index=(s, o), value=entries)
+                raise InstanceError(
+                    "transitions",
+                    "expected a list of [next_state, probability]",
+                    index=(s, o),
+                    value=entries,
+                )
             for j, entry in enumerate(entries):
                 if not isinstance(entry, list | tuple) or len(entry) != 2:
-                    raise InstanceError("transitions", "expected [next_state, probability]",
-                                        index=(s, o, j), value=entry)
+                    raise InstanceError(
+                        "transitions",
+                        "expected [next_state, probability]",
+                        index=(s, o, j),
+                        value=entry,
+                    )
                 target, prob = entry
                 if isinstance(target, bool) or not isinstance(target, int | np.integer):
-                    raise InstanceError("transitions", "next state must be an integer index",
-                                        index=(s, o, j, 0), value=target)
+                    raise InstanceError(
+                        "transitions",
+                        "next state must be an integer index",
+                        index=(s, o, j, 0),
+                        value=target,
+                    )
                 nxt.append(int(target))
                 probs.append(prob)
             offsets.append(len(nxt))
@@ -565,18 +646,22 @@ def build_model(
         try:
             return np.array(_float_nested(values), dtype=np.float64)
         except OverflowError:
-            raise InstanceError(field_name, "a number is too large for a 64-bit float "
-                                f"(|x| > {np.finfo(np.float64).max:.3g})") from None
+            raise InstanceError(
+                field_name,
+                f"a number is too large for a 64-bit float (|x| > {np.finfo(np.float64).max:.3g})",
+            ) from None
         except (TypeError, ValueError, ZeroDivisionError) as error:
             raise InstanceError(field_name, f"not an array of numbers ({error})") from None
 
     exact_data = None
     if exact:
+
         def as_exact(field_name: str, values: Any) -> ObjectArray:
             try:
                 return fraction_array(values) if len(values) else np.empty(0, dtype=object)
             except (TypeError, ValueError, ZeroDivisionError) as error:
                 raise InstanceError(field_name, f"not an array of numbers ({error})") from None
+
         try:
             exact_discount = to_fraction(discount)
         except (TypeError, ValueError, ZeroDivisionError):

@@ -37,9 +37,17 @@ from solvers.contracts import minimal_contracts  # noqa: E402
 from solvers.deep.validation import Validator  # noqa: E402
 from theory.generators import paper_tree  # noqa: E402
 
-METRICS = ("principal_ratio", "exact_contract_principal_ratio", "agent_ratio",
-           "exact_contract_agent_ratio", "accuracy", "accuracy_weighted", "follow_rate",
-           "agent_q_error", "expected_payment")
+METRICS = (
+    "principal_ratio",
+    "exact_contract_principal_ratio",
+    "agent_ratio",
+    "exact_contract_agent_ratio",
+    "accuracy",
+    "accuracy_weighted",
+    "follow_rate",
+    "agent_q_error",
+    "expected_payment",
+)
 NOISE_LEVELS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 
 
@@ -58,8 +66,13 @@ def _stats(values: list[float]) -> dict[str, float]:
     array = np.array([v for v in values if v is not None and math.isfinite(v)], dtype=float)
     if array.size == 0:
         return {"mean": math.nan, "min": math.nan, "max": math.nan, "std": math.nan, "n": 0}
-    return {"mean": float(array.mean()), "min": float(array.min()),
-            "max": float(array.max()), "std": float(array.std()), "n": int(array.size)}
+    return {
+        "mean": float(array.mean()),
+        "min": float(array.min()),
+        "max": float(array.max()),
+        "std": float(array.std()),
+        "n": int(array.size),
+    }
 
 
 def fig3_results(trials: list[dict[str, Any]]) -> dict[str, Any]:
@@ -68,25 +81,37 @@ def fig3_results(trials: list[dict[str, Any]]) -> dict[str, Any]:
     curves = {}
     for name in METRICS:
         table = np.array([[r[name] for r in h] for h in histories], dtype=float)
-        curves[name] = {"mean": table.mean(axis=0).tolist(), "min": table.min(axis=0).tolist(),
-                        "max": table.max(axis=0).tolist(), "per_trial": table.tolist()}
+        curves[name] = {
+            "mean": table.mean(axis=0).tolist(),
+            "min": table.min(axis=0).tolist(),
+            "max": table.max(axis=0).tolist(),
+            "per_trial": table.tolist(),
+        }
     finals = [t["deterministic"]["final"] for t in trials]
-    rows = [{"tree": t["tree"], "trial": t["trial"], "seed": t["deterministic"]["seed"],
-             **{name: f[name] for name in METRICS},
-             "wall_seconds": t["timing"]["wall_seconds"],
-             "iterations_per_second": t["timing"]["iterations_per_second"]}
-            for t, f in zip(trials, finals, strict=True)]
+    rows = [
+        {
+            "tree": t["tree"],
+            "trial": t["trial"],
+            "seed": t["deterministic"]["seed"],
+            **{name: f[name] for name in METRICS},
+            "wall_seconds": t["timing"]["wall_seconds"],
+            "iterations_per_second": t["timing"]["iterations_per_second"],
+        }
+        for t, f in zip(trials, finals, strict=True)
+    ]
     spe = {str(t["tree"]): t["instance"]["spe_principal_utility"] for t in trials}
     return {
         "nudge": trials[0]["deterministic"]["config"]["nudge"],
         "config": trials[0]["deterministic"]["config"],
-        "n_trials": len(trials), "iterations": iterations, "curves": curves,
-        "finals": rows, "aggregate": {name: _stats([f[name] for f in finals])
-                                      for name in METRICS},
+        "n_trials": len(trials),
+        "iterations": iterations,
+        "curves": curves,
+        "finals": rows,
+        "aggregate": {name: _stats([f[name] for f in finals]) for name in METRICS},
         "above_spe": {
             "learned_contracts": sum(f["principal_ratio"] > 1 + 1e-9 for f in finals),
-            "exact_contracts": sum(f["exact_contract_principal_ratio"] > 1 + 1e-9
-                                   for f in finals)},
+            "exact_contracts": sum(f["exact_contract_principal_ratio"] > 1 + 1e-9 for f in finals),
+        },
         "spe_principal_utility": spe,
         "timing": _stats([t["timing"]["wall_seconds"] for t in trials]),
     }
@@ -98,13 +123,16 @@ def margin_cost(trees: list[int], nudges: list[float], depth: int = 10) -> dict[
     for tree in trees:
         model = paper_tree(depth, tree)
         base = float(solve_backward_induction(model).principal_values[0])
-        out[str(tree)] = {f"{xi:g}": float(solve_backward_induction(model, margin=xi)
-                                           .principal_values[0]) / base for xi in nudges}
+        out[str(tree)] = {
+            f"{xi:g}": float(solve_backward_induction(model, margin=xi).principal_values[0]) / base
+            for xi in nudges
+        }
     return out
 
 
-def noisy_agent_curves(trees: list[int], nudges: list[float], depth: int = 10,
-                       repeats: int = 5) -> dict[str, Any]:
+def noisy_agent_curves(
+    trees: list[int], nudges: list[float], depth: int = 10, repeats: int = 5
+) -> dict[str, Any]:
     """The discontinuity of PAPER.md §3 without any learning.
 
     For each margin ξ, take the SPE of the nudged game (backward induction with margin ξ: its
@@ -128,8 +156,9 @@ def noisy_agent_curves(trees: list[int], nudges: list[float], depth: int = 10,
                 for repeat in range(repeats):
                     rng = np.random.default_rng([index, repeat])
                     noisy = q_bar + rng.uniform(-level, level, q_bar.shape)
-                    contracts = minimal_contracts(noisy, validator.model.outcome_probs,
-                                                  spe.recommended, margin=xi).contracts
+                    contracts = minimal_contracts(
+                        noisy, validator.model.outcome_probs, spe.recommended, margin=xi
+                    ).contracts
                     record, _ = validator.evaluate(spe.recommended, contracts)
                     values.append(record.principal_ratio)
                     shares.append(record.follow_rate)
@@ -137,8 +166,12 @@ def noisy_agent_curves(trees: list[int], nudges: list[float], depth: int = 10,
             follows.append(float(np.mean(shares)))
         curves[f"{xi:g}"] = ratios
         follow[f"{xi:g}"] = follows
-    return {"noise_levels": list(NOISE_LEVELS), "principal_ratio": curves,
-            "follow_rate": follow, "repeats": repeats}
+    return {
+        "noise_levels": list(NOISE_LEVELS),
+        "principal_ratio": curves,
+        "follow_rate": follow,
+        "repeats": repeats,
+    }
 
 
 def nudging_results(nudges: list[float], trees: list[int]) -> dict[str, Any]:
@@ -150,13 +183,23 @@ def nudging_results(nudges: list[float], trees: list[int]) -> dict[str, Any]:
         finals = [t["deterministic"]["final"] for t in trials]
         per_nudge[f"{xi:g}"] = {
             "n_trials": len(trials),
-            "trials": [{"tree": t["tree"], "trial": t["trial"],
-                        **{name: t["deterministic"]["final"][name] for name in METRICS}}
-                       for t in trials],
-            "aggregate": {name: _stats([f[name] for f in finals]) for name in METRICS}}
-    return {"nudges": [f"{xi:g}" for xi in nudges], "trees": trees, "deep": per_nudge,
-            "margin_cost": margin_cost(trees, nudges),
-            "noisy_agent": noisy_agent_curves(trees, nudges)}
+            "trials": [
+                {
+                    "tree": t["tree"],
+                    "trial": t["trial"],
+                    **{name: t["deterministic"]["final"][name] for name in METRICS},
+                }
+                for t in trials
+            ],
+            "aggregate": {name: _stats([f[name] for f in finals]) for name in METRICS},
+        }
+    return {
+        "nudges": [f"{xi:g}" for xi in nudges],
+        "trees": trees,
+        "deep": per_nudge,
+        "margin_cost": margin_cost(trees, nudges),
+        "noisy_agent": noisy_agent_curves(trees, nudges),
+    }
 
 
 # ------------------------------------------------------------------------ figures
@@ -170,18 +213,39 @@ def plot_fig3(data: dict[str, Any], path: Path) -> None:
     curves = data["curves"]
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     panels = [
-        ("principal utility ÷ SPE", [("principal_ratio", "learned contracts (Q̄_φ)", "C0"),
-                                    ("exact_contract_principal_ratio",
-                                     "learned recommendations, exact minimal contracts", "C1")],
-         (0.0, 1.1)),
-        ("agent utility ÷ SPE", [("agent_ratio", "learned contracts (Q̄_φ)", "C0"),
-                                ("exact_contract_agent_ratio",
-                                 "learned recommendations, exact minimal contracts", "C1")],
-         None),
-        ("accuracy", [("accuracy", "all states (= reachable)", "C2"),
-                      ("accuracy_weighted", "weighted by visit probability", "C3"),
-                      ("follow_rate", "exact agent follows (learned contracts)", "C4")],
-         (0.0, 1.02)),
+        (
+            "principal utility ÷ SPE",
+            [
+                ("principal_ratio", "learned contracts (Q̄_φ)", "C0"),
+                (
+                    "exact_contract_principal_ratio",
+                    "learned recommendations, exact minimal contracts",
+                    "C1",
+                ),
+            ],
+            (0.0, 1.1),
+        ),
+        (
+            "agent utility ÷ SPE",
+            [
+                ("agent_ratio", "learned contracts (Q̄_φ)", "C0"),
+                (
+                    "exact_contract_agent_ratio",
+                    "learned recommendations, exact minimal contracts",
+                    "C1",
+                ),
+            ],
+            None,
+        ),
+        (
+            "accuracy",
+            [
+                ("accuracy", "all states (= reachable)", "C2"),
+                ("accuracy_weighted", "weighted by visit probability", "C3"),
+                ("follow_rate", "exact agent follows (learned contracts)", "C4"),
+            ],
+            (0.0, 1.02),
+        ),
     ]
     for ax, (title, lines, ylim) in zip(axes, panels, strict=True):
         for name, label, colour in lines:
@@ -198,9 +262,12 @@ def plot_fig3(data: dict[str, Any], path: Path) -> None:
         ax.set_xlabel("iteration")
         ax.legend(fontsize=7, loc="lower right")
         ax.grid(alpha=0.3)
-    fig.suptitle(f"Tree MDP, depth 10: {data['n_trials']} trials (3 trees × "
-                 f"{data['n_trials'] // 3}), nudge ξ = {data['nudge']:g}; line = mean, "
-                 "band = min–max over trials", fontsize=10)
+    fig.suptitle(
+        f"Tree MDP, depth 10: {data['n_trials']} trials (3 trees × "
+        f"{data['n_trials'] // 3}), nudge ξ = {data['nudge']:g}; line = mean, "
+        "band = min–max over trials",
+        fontsize=10,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -227,20 +294,34 @@ def plot_nudging(data: dict[str, Any], path: Path) -> None:
     axes[0].grid(alpha=0.3)
     deep = data["deep"]
     xs = [float(x) for x in deep]
-    for name, label, colour in (("principal_ratio", "deep: learned contracts", "C0"),
-                                ("exact_contract_principal_ratio",
-                                 "deep: learned recommendations, exact contracts", "C1"),
-                                ("follow_rate", "deep: share of states followed", "C4")):
+    for name, label, colour in (
+        ("principal_ratio", "deep: learned contracts", "C0"),
+        ("exact_contract_principal_ratio", "deep: learned recommendations, exact contracts", "C1"),
+        ("follow_rate", "deep: share of states followed", "C4"),
+    ):
         stats = [deep[k]["aggregate"][name] for k in deep]
         mean = np.array([s["mean"] for s in stats])
         low = np.array([s["min"] for s in stats])
         high = np.array([s["max"] for s in stats])
-        axes[1].errorbar(xs, mean, yerr=[mean - low, high - mean], marker="o", capsize=3,
-                         color=colour, label=label)
+        axes[1].errorbar(
+            xs,
+            mean,
+            yerr=[mean - low, high - mean],
+            marker="o",
+            capsize=3,
+            color=colour,
+            label=label,
+        )
     cost = data["margin_cost"]
     margin = np.mean([[cost[t][f"{x:g}"] for x in xs] for t in cost], axis=0)
-    axes[1].plot(xs, margin, color="k", ls="--", marker="x",
-                 label="exact SPE with margin ξ (price of the margin)")
+    axes[1].plot(
+        xs,
+        margin,
+        color="k",
+        ls="--",
+        marker="x",
+        label="exact SPE with margin ξ (price of the margin)",
+    )
     axes[1].set_xlabel("nudge ξ")
     axes[1].set_ylabel("ratio to SPE / share")
     axes[1].set_title("deep backend after 20,000 iterations (mean, min–max)")
@@ -259,33 +340,45 @@ def markdown_tables(fig3: dict[str, Any] | None, nudging: dict[str, Any]) -> str
         agg = fig3["aggregate"]
         lines += ["| metric (final, iteration 20,000) | mean | min | max |", "|---|---|---|---|"]
         for name, label in (
-                ("exact_contract_principal_ratio",
-                 "principal utility ÷ SPE — learned recommendations, exact contracts"),
-                ("principal_ratio", "principal utility ÷ SPE — learned contracts (Q̄_φ)"),
-                ("exact_contract_agent_ratio",
-                 "agent utility ÷ SPE — learned recommendations, exact contracts"),
-                ("agent_ratio", "agent utility ÷ SPE — learned contracts"),
-                ("accuracy", "accuracy (all states = reachable states)"),
-                ("accuracy_weighted", "accuracy weighted by visit probability"),
-                ("follow_rate", "share of states where the exact agent follows"),
-                ("agent_q_error", "max |Q̄_φ − Q̄_exact|")):
+            (
+                "exact_contract_principal_ratio",
+                "principal utility ÷ SPE — learned recommendations, exact contracts",
+            ),
+            ("principal_ratio", "principal utility ÷ SPE — learned contracts (Q̄_φ)"),
+            (
+                "exact_contract_agent_ratio",
+                "agent utility ÷ SPE — learned recommendations, exact contracts",
+            ),
+            ("agent_ratio", "agent utility ÷ SPE — learned contracts"),
+            ("accuracy", "accuracy (all states = reachable states)"),
+            ("accuracy_weighted", "accuracy weighted by visit probability"),
+            ("follow_rate", "share of states where the exact agent follows"),
+            ("agent_q_error", "max |Q̄_φ − Q̄_exact|"),
+        ):
             a = agg[name]
             lines.append(f"| {label} | {a['mean']:.4f} | {a['min']:.4f} | {a['max']:.4f} |")
-        lines += ["", "| tree | trial | seed | principal (exact contracts) | principal "
-                  "(learned contracts) | agent (learned) | accuracy | follow | wall s |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "| tree | trial | seed | principal (exact contracts) | principal "
+            "(learned contracts) | agent (learned) | accuracy | follow | wall s |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for row in fig3["finals"]:
             lines.append(
                 f"| {row['tree']} | {row['trial']} | {row['seed']} | "
                 f"{row['exact_contract_principal_ratio']:.4f} | {row['principal_ratio']:.4f} | "
                 f"{row['agent_ratio']:.4f} | {row['accuracy']:.4f} | {row['follow_rate']:.3f} | "
-                f"{row['wall_seconds']:.0f} |")
+                f"{row['wall_seconds']:.0f} |"
+            )
         lines.append("")
     deep = nudging["deep"]
     if deep:
-        lines += ["| ξ | trials | principal, learned contracts: mean (min–max) | principal, "
-                  "exact contracts: mean (min–max) | agent, learned | accuracy | follow | "
-                  "exact SPE with margin ξ |", "|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "| ξ | trials | principal, learned contracts: mean (min–max) | principal, "
+            "exact contracts: mean (min–max) | agent, learned | accuracy | follow | "
+            "exact SPE with margin ξ |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for xi, entry in deep.items():
             a = entry["aggregate"]
             cost = np.mean([nudging["margin_cost"][t][xi] for t in nudging["margin_cost"]])
@@ -294,7 +387,8 @@ def markdown_tables(fig3: dict[str, Any] | None, nudging: dict[str, Any]) -> str
                 f"| {xi} | {entry['n_trials']} | {p['mean']:.4f} ({p['min']:.4f}–{p['max']:.4f}) "
                 f"| {x['mean']:.4f} ({x['min']:.4f}–{x['max']:.4f}) | "
                 f"{a['agent_ratio']['mean']:.3f} | {a['accuracy']['mean']:.4f} | "
-                f"{a['follow_rate']['mean']:.3f} | {cost:.4f} |")
+                f"{a['follow_rate']['mean']:.3f} | {cost:.4f} |"
+            )
         lines.append("")
     noisy = nudging["noisy_agent"]
     header = " | ".join(f"E = {e:g}" for e in noisy["noise_levels"])
@@ -306,8 +400,7 @@ def markdown_tables(fig3: dict[str, Any] | None, nudging: dict[str, Any]) -> str
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--nudges", type=float, nargs="+",
-                        default=[0.0, 0.005, 0.01, 0.02, 0.05])
+    parser.add_argument("--nudges", type=float, nargs="+", default=[0.0, 0.005, 0.01, 0.02, 0.05])
     parser.add_argument("--trees", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--tables", action="store_true", help="print the markdown tables")
     args = parser.parse_args(argv)
@@ -324,8 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     (results / "nudging.json").write_text(json.dumps(nudging, indent=1) + "\n")
     if nudging["deep"]:
         plot_nudging(nudging, HERE / "nudging.png")
-    print(f"nudging: {[(k, v['n_trials']) for k, v in nudging['deep'].items()]}",
-          file=sys.stderr)
+    print(f"nudging: {[(k, v['n_trials']) for k, v in nudging['deep'].items()]}", file=sys.stderr)
     if args.tables:
         print(markdown_tables(fig3, nudging))
     return 0

@@ -40,10 +40,24 @@ def main(argv: list[str] | None = None) -> int:
         for tree in args.trees:
             train = argparse.ArgumentParser()
             cli.add_arguments(train)
-            options = train.parse_args([
-                "--depth", str(args.depth), "--seed", str(tree), "--trials", str(args.trials),
-                "--iterations", str(args.iterations), "--nudge", repr(nudge),
-                "--output", str(run_dir(nudge, tree)), "--resume", "--no-progress"])
+            options = train.parse_args(
+                [
+                    "--depth",
+                    str(args.depth),
+                    "--seed",
+                    str(tree),
+                    "--trials",
+                    str(args.trials),
+                    "--iterations",
+                    str(args.iterations),
+                    "--nudge",
+                    repr(nudge),
+                    "--output",
+                    str(run_dir(nudge, tree)),
+                    "--resume",
+                    "--no-progress",
+                ]
+            )
             print(f"== ξ = {nudge:g}, tree {tree}", file=sys.stderr, flush=True)
             code = cli.run(options)
             if code:

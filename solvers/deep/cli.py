@@ -37,8 +37,14 @@ SUMMARY_SCHEMA = "pamdp.deep.tree-summary/1"
 TRIAL_SCHEMA = "pamdp.deep.tree-trial/1"
 #: final-record metrics aggregated over trials in summary.json
 SUMMARY_METRICS: tuple[str, ...] = (
-    "principal_ratio", "agent_ratio", "accuracy", "accuracy_weighted", "follow_rate",
-    "agent_q_error", "expected_payment", "exact_contract_principal_ratio",
+    "principal_ratio",
+    "agent_ratio",
+    "accuracy",
+    "accuracy_weighted",
+    "follow_rate",
+    "agent_q_error",
+    "expected_payment",
+    "exact_contract_principal_ratio",
     "exact_contract_agent_ratio",
 )
 
@@ -51,37 +57,78 @@ def trial_seed(seed: int, trial: int) -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``pamdp train tree`` (defaults: the paper's Fig. 3 setting, one trial)."""
     defaults = DeepConfig()
-    parser.add_argument("--depth", type=int, default=10,
-                        help="depth of the complete binary tree (default 10: 1023 states)")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="tree seed (paper_tree(depth, seed)); trial seeds derive from it")
+    parser.add_argument(
+        "--depth",
+        type=int,
+        default=10,
+        help="depth of the complete binary tree (default 10: 1023 states)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="tree seed (paper_tree(depth, seed)); trial seeds derive from it",
+    )
     parser.add_argument("--trials", type=int, default=1, help="independent training runs")
-    parser.add_argument("--iterations", type=int, default=defaults.iterations,
-                        help="training iterations (8 interactions + 1 gradient step each)")
-    parser.add_argument("--nudge", type=float, default=defaults.nudge,
-                        help="nudging margin ξ ≥ 0 of the contracts (PAPER.md §3)")
+    parser.add_argument(
+        "--iterations",
+        type=int,
+        default=defaults.iterations,
+        help="training iterations (8 interactions + 1 gradient step each)",
+    )
+    parser.add_argument(
+        "--nudge",
+        type=float,
+        default=defaults.nudge,
+        help="nudging margin ξ ≥ 0 of the contracts (PAPER.md §3)",
+    )
     parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
-    parser.add_argument("--output", type=Path, default=Path("runs/tree"),
-                        help="output folder (default runs/tree)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue interrupted trials from their checkpoints")
-    parser.add_argument("--validate-every", type=int, default=defaults.validate_every,
-                        help="iterations between validations with the exact agent")
-    parser.add_argument("--checkpoint-every", type=int, default=defaults.checkpoint_every,
-                        help="iterations between checkpoints (0 = none)")
-    parser.add_argument("--agent", choices=AGENT_MODES, default=defaults.agent,
-                        help="'network' (Algorithm 2) or 'exact' (exact agent Q̄, cross-check)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (default 1; results repeat for a fixed count)")
-    parser.add_argument("--keep-checkpoints", action="store_true",
-                        help="keep each trial's last checkpoint after it completes")
+    parser.add_argument(
+        "--output", type=Path, default=Path("runs/tree"), help="output folder (default runs/tree)"
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="continue interrupted trials from their checkpoints"
+    )
+    parser.add_argument(
+        "--validate-every",
+        type=int,
+        default=defaults.validate_every,
+        help="iterations between validations with the exact agent",
+    )
+    parser.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=defaults.checkpoint_every,
+        help="iterations between checkpoints (0 = none)",
+    )
+    parser.add_argument(
+        "--agent",
+        choices=AGENT_MODES,
+        default=defaults.agent,
+        help="'network' (Algorithm 2) or 'exact' (exact agent Q̄, cross-check)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1; results repeat for a fixed count)",
+    )
+    parser.add_argument(
+        "--keep-checkpoints",
+        action="store_true",
+        help="keep each trial's last checkpoint after it completes",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def _config_from(args: argparse.Namespace) -> DeepConfig:
-    return DeepConfig(iterations=args.iterations, nudge=args.nudge,
-                      validate_every=args.validate_every,
-                      checkpoint_every=args.checkpoint_every, agent=args.agent)
+    return DeepConfig(
+        iterations=args.iterations,
+        nudge=args.nudge,
+        validate_every=args.validate_every,
+        checkpoint_every=args.checkpoint_every,
+        agent=args.agent,
+    )
 
 
 def _aggregate(finals: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
@@ -92,8 +139,12 @@ def _aggregate(finals: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
         if values.size == 0:
             out[name] = {"mean": math.nan, "min": math.nan, "max": math.nan, "std": math.nan}
             continue
-        out[name] = {"mean": float(values.mean()), "min": float(values.min()),
-                     "max": float(values.max()), "std": float(values.std())}
+        out[name] = {
+            "mean": float(values.mean()),
+            "min": float(values.min()),
+            "max": float(values.max()),
+            "std": float(values.std()),
+        }
     return out
 
 
@@ -125,21 +176,34 @@ def run(args: argparse.Namespace) -> int:
         return 2
     output: Path = args.output
     trial_dirs = [output / f"trial_{t:02d}" for t in range(args.trials)]
-    if not args.resume and any((d / "results.json").exists() or (d / "checkpoint.pt").exists()
-                               for d in trial_dirs):
-        print(f"pamdp train tree: error: {output} already holds trials; pass --resume to "
-              "continue them or choose another --output", file=sys.stderr)
+    if not args.resume and any(
+        (d / "results.json").exists() or (d / "checkpoint.pt").exists() for d in trial_dirs
+    ):
+        print(
+            f"pamdp train tree: error: {output} already holds trials; pass --resume to "
+            "continue them or choose another --output",
+            file=sys.stderr,
+        )
         return 2
     torch.set_num_threads(args.threads)
     validator = Validator(model)
-    instance = {"generator": "paper_tree", "depth": args.depth, "seed": args.seed,
-                "n_states": model.n_states, "name": model.name,
-                "spe_principal_utility": validator.spe_principal,
-                "spe_agent_utility": validator.spe_agent,
-                "spe_costly_share": float(np.mean(validator.spe_recommended == 1))}
-    environment = {"device": str(device), "threads": args.threads,
-                   "torch": torch.__version__, "python": platform.python_version(),
-                   "machine": platform.machine()}
+    instance = {
+        "generator": "paper_tree",
+        "depth": args.depth,
+        "seed": args.seed,
+        "n_states": model.n_states,
+        "name": model.name,
+        "spe_principal_utility": validator.spe_principal,
+        "spe_agent_utility": validator.spe_agent,
+        "spe_costly_share": float(np.mean(validator.spe_recommended == 1)),
+    }
+    environment = {
+        "device": str(device),
+        "threads": args.threads,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
     finals: list[dict[str, Any]] = []
     for trial, trial_dir in enumerate(trial_dirs):
         results_path = trial_dir / "results.json"
@@ -148,40 +212,62 @@ def run(args: argparse.Namespace) -> int:
         if args.resume and results_path.exists():
             stored = json.loads(results_path.read_text())
             deterministic = stored["deterministic"]
-            if (DeepConfig.from_dict(deterministic["config"]) != config
-                    or deterministic["seed"] != seed):
-                print(f"pamdp train tree: error: {results_path} was produced with other "
-                      "settings", file=sys.stderr)
+            if (
+                DeepConfig.from_dict(deterministic["config"]) != config
+                or deterministic["seed"] != seed
+            ):
+                print(
+                    f"pamdp train tree: error: {results_path} was produced with other settings",
+                    file=sys.stderr,
+                )
                 return 2
             finals.append(deterministic["final"])
             print(f"trial {trial}: already complete", file=sys.stderr)
             continue
         if args.resume and checkpoint.exists():
-            trainer = DeepTrainer.from_checkpoint(checkpoint, model, device=device,
-                                                  validator=validator)
+            trainer = DeepTrainer.from_checkpoint(
+                checkpoint, model, device=device, validator=validator
+            )
             if trainer.config != config or trainer.seed != seed:
-                print(f"pamdp train tree: error: {checkpoint} was written with other "
-                      "settings", file=sys.stderr)
+                print(
+                    f"pamdp train tree: error: {checkpoint} was written with other settings",
+                    file=sys.stderr,
+                )
                 return 2
             print(f"trial {trial}: resuming at iteration {trainer.iteration}", file=sys.stderr)
         else:
             trainer = DeepTrainer(model, config, seed=seed, device=device, validator=validator)
-        result = trainer.train(checkpoint_path=checkpoint if config.checkpoint_every else None,
-                               progress=not args.no_progress)
-        data = {"schema": TRIAL_SCHEMA, "trial": trial, "instance": instance,
-                "environment": environment, **result.to_dict()}
+        result = trainer.train(
+            checkpoint_path=checkpoint if config.checkpoint_every else None,
+            progress=not args.no_progress,
+        )
+        data = {
+            "schema": TRIAL_SCHEMA,
+            "trial": trial,
+            "instance": instance,
+            "environment": environment,
+            **result.to_dict(),
+        }
         _write_json(results_path, data)
         if checkpoint.exists() and not args.keep_checkpoints:
             checkpoint.unlink()
         final = result.final
         finals.append(final.to_dict())
-        print(f"trial {trial}: principal {final.principal_ratio:.4f} × SPE, agent "
-              f"{final.agent_ratio:.4f} × SPE, accuracy {final.accuracy:.4f}, "
-              f"{result.iterations_per_second:.0f} it/s", file=sys.stderr)
-    summary = {"schema": SUMMARY_SCHEMA, "instance": instance, "environment": environment,
-               "config": config.to_dict(),
-               "trial_seeds": [trial_seed(args.seed, t) for t in range(args.trials)],
-               "finals": finals, "aggregate": _aggregate(finals)}
+        print(
+            f"trial {trial}: principal {final.principal_ratio:.4f} × SPE, agent "
+            f"{final.agent_ratio:.4f} × SPE, accuracy {final.accuracy:.4f}, "
+            f"{result.iterations_per_second:.0f} it/s",
+            file=sys.stderr,
+        )
+    summary = {
+        "schema": SUMMARY_SCHEMA,
+        "instance": instance,
+        "environment": environment,
+        "config": config.to_dict(),
+        "trial_seeds": [trial_seed(args.seed, t) for t in range(args.trials)],
+        "finals": finals,
+        "aggregate": _aggregate(finals),
+    }
     _write_json(output / "summary.json", summary)
     return 0
 

@@ -84,8 +84,14 @@ class DeepConfig:
     """Write a resumable checkpoint every this many iterations (0 = never)."""
 
     def __post_init__(self) -> None:
-        positive_ints = ("iterations", "interactions_per_iteration", "batch_size",
-                         "target_update_every", "buffer_size", "validate_every")
+        positive_ints = (
+            "iterations",
+            "interactions_per_iteration",
+            "batch_size",
+            "target_update_every",
+            "buffer_size",
+            "validate_every",
+        )
         for name in positive_ints:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -95,8 +101,8 @@ class DeepConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
         if not self.hidden_sizes or any(
-                isinstance(h, bool) or not isinstance(h, int) or h < 1
-                for h in self.hidden_sizes):
+            isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in self.hidden_sizes
+        ):
             raise ValueError(f"hidden_sizes must be positive integers, got {self.hidden_sizes!r}")
         for name in ("learning_rate_start", "learning_rate_end"):
             value = getattr(self, name)
@@ -115,16 +121,18 @@ class DeepConfig:
         if self.agent not in AGENT_MODES:
             raise ValueError(f"agent must be one of {AGENT_MODES}, got {self.agent!r}")
         if self.learning_starts > self.buffer_size:
-            raise ValueError(f"learning_starts ({self.learning_starts}) exceeds buffer_size "
-                             f"({self.buffer_size})")
+            raise ValueError(
+                f"learning_starts ({self.learning_starts}) exceeds buffer_size ({self.buffer_size})"
+            )
 
     # ---------------------------------------------------------------- schedules
     def learning_rate(self, iteration: int) -> float:
         """Exponential decay ``lr_t = lr_0 (lr_end / lr_0)^(t / (T − 1))``, ``t = 0..T−1``."""
         span = max(self.iterations - 1, 1)
         frac = min(max(iteration, 0), span) / span
-        return float(self.learning_rate_start
-                     * (self.learning_rate_end / self.learning_rate_start) ** frac)
+        return float(
+            self.learning_rate_start * (self.learning_rate_end / self.learning_rate_start) ** frac
+        )
 
     def epsilon(self, iteration: int) -> float:
         """Linear decay from ``epsilon_start`` to ``epsilon_end`` over the first

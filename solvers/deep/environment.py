@@ -84,14 +84,14 @@ class VectorEnv:
         self.states = np.full(self.n, self.model.initial_state, dtype=np.int64)
         return self.states
 
-    def sample_outcomes(self, states: IntArray, actions: IntArray,
-                        uniform: FloatArray) -> IntArray:
+    def sample_outcomes(self, states: IntArray, actions: IntArray, uniform: FloatArray) -> IntArray:
         """``o ~ 𝒪(s, a)`` by inversion of the uniform draws."""
         cumulative = self._outcome_cumulative[states, actions]
         return np.argmax(uniform[:, None] < cumulative, axis=1).astype(np.int64)
 
-    def sample_next(self, states: IntArray, outcomes: IntArray, uniform: FloatArray
-                    ) -> tuple[IntArray, BoolArray]:
+    def sample_next(
+        self, states: IntArray, outcomes: IntArray, uniform: FloatArray
+    ) -> tuple[IntArray, BoolArray]:
         """``s' ~ T(s, o)`` by inversion; ``done`` where ``T(s, o)`` is empty."""
         rows = states * self.model.n_outcomes + outcomes
         done = self._counts[rows] == 0

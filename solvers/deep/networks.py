@@ -41,8 +41,9 @@ class QNetwork(nn.Module):
     ``first_bias``; initialisation draws ``W₁`` exactly as ``nn.Linear(S, H₁)`` would.
     """
 
-    def __init__(self, n_states: int, n_actions: int, hidden_sizes: Sequence[int] = (256, 256)
-                 ) -> None:
+    def __init__(
+        self, n_states: int, n_actions: int, hidden_sizes: Sequence[int] = (256, 256)
+    ) -> None:
         super().__init__()
         if not hidden_sizes:
             raise ValueError("hidden_sizes must have at least one layer")
@@ -53,8 +54,9 @@ class QNetwork(nn.Module):
         self.embedding = nn.Parameter(weight.t().contiguous())
         self.first_bias = nn.Parameter(bias)
         layers: list[nn.Linear] = []
-        for n_in, n_out in zip(self.hidden_sizes, (*self.hidden_sizes[1:], self.n_actions),
-                               strict=True):
+        for n_in, n_out in zip(
+            self.hidden_sizes, (*self.hidden_sizes[1:], self.n_actions), strict=True
+        ):
             layers.append(nn.Linear(n_in, n_out))
         self.layers = nn.ModuleList(layers)
 
@@ -97,8 +99,9 @@ class OneHotQNetwork(nn.Module):
     Used as the straightforward reference (tests, ``benchmarks/bench_deep.py``).
     """
 
-    def __init__(self, n_states: int, n_actions: int, hidden_sizes: Sequence[int] = (256, 256)
-                 ) -> None:
+    def __init__(
+        self, n_states: int, n_actions: int, hidden_sizes: Sequence[int] = (256, 256)
+    ) -> None:
         super().__init__()
         if not hidden_sizes:
             raise ValueError("hidden_sizes must have at least one layer")
@@ -107,8 +110,11 @@ class OneHotQNetwork(nn.Module):
         self.hidden_sizes = tuple(int(h) for h in hidden_sizes)
         self.first = nn.Linear(self.n_states, self.hidden_sizes[0])
         self.layers = nn.ModuleList(
-            nn.Linear(n_in, n_out) for n_in, n_out in
-            zip(self.hidden_sizes, (*self.hidden_sizes[1:], self.n_actions), strict=True))
+            nn.Linear(n_in, n_out)
+            for n_in, n_out in zip(
+                self.hidden_sizes, (*self.hidden_sizes[1:], self.n_actions), strict=True
+            )
+        )
 
     def forward(self, states: torch.Tensor) -> torch.Tensor:
         """``(B,)`` integer states → ``(B, A)`` values, through ``one_hot(s)``."""

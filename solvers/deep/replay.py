@@ -22,8 +22,7 @@ import numpy.typing as npt
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-FIELDS: tuple[str, ...] = ("states", "recommended", "actions", "outcomes", "next_states",
-                           "done")
+FIELDS: tuple[str, ...] = ("states", "recommended", "actions", "outcomes", "next_states", "done")
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,8 +61,15 @@ class ReplayBuffer:
     def __len__(self) -> int:
         return self.size
 
-    def add(self, states: IntArray, recommended: IntArray, actions: IntArray,
-            outcomes: IntArray, next_states: IntArray, done: BoolArray) -> None:
+    def add(
+        self,
+        states: IntArray,
+        recommended: IntArray,
+        actions: IntArray,
+        outcomes: IntArray,
+        next_states: IntArray,
+        done: BoolArray,
+    ) -> None:
         """Append a batch of transitions (equal-length arrays)."""
         n = len(states)
         if n > self.capacity:
@@ -83,12 +89,18 @@ class ReplayBuffer:
         if self.size == 0:
             raise ValueError("cannot sample from an empty buffer")
         index = rng.integers(0, self.size, batch_size)
-        return Batch(self.states[index], self.recommended[index], self.actions[index],
-                     self.outcomes[index], self.next_states[index], self.done[index])
+        return Batch(
+            self.states[index],
+            self.recommended[index],
+            self.actions[index],
+            self.outcomes[index],
+            self.next_states[index],
+            self.done[index],
+        )
 
     def state_dict(self) -> dict[str, Any]:
         """The filled part of the buffer and the ring position (for checkpoints)."""
-        data: dict[str, Any] = {name: getattr(self, name)[:self.size].copy() for name in FIELDS}
+        data: dict[str, Any] = {name: getattr(self, name)[: self.size].copy() for name in FIELDS}
         data.update(capacity=self.capacity, position=self.position, size=self.size)
         return data
 
@@ -100,8 +112,9 @@ class ReplayBuffer:
         for name in FIELDS:
             values = np.asarray(data[name])
             if values.shape != (size,):
-                raise ValueError(f"checkpoint buffer field {name!r} has shape {values.shape}, "
-                                 f"expected ({size},)")
+                raise ValueError(
+                    f"checkpoint buffer field {name!r} has shape {values.shape}, expected ({size},)"
+                )
             getattr(self, name)[:size] = values
         self.size = size
         self.position = int(data["position"])

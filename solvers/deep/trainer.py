@@ -91,8 +91,14 @@ CHECKPOINT_FORMAT = "pamdp.deep.checkpoint/1"
 def model_fingerprint(model: PrincipalAgentMDP) -> str:
     """SHA-256 of the instance's numbers, to refuse resuming on a different instance."""
     digest = hashlib.sha256()
-    for array in (model.outcome_probs, model.agent_reward, model.principal_reward,
-                  model.transition_offsets, model.transition_next, model.transition_prob):
+    for array in (
+        model.outcome_probs,
+        model.agent_reward,
+        model.principal_reward,
+        model.transition_offsets,
+        model.transition_next,
+        model.transition_prob,
+    ):
         digest.update(np.ascontiguousarray(array).tobytes())
     digest.update(repr((model.initial_state, model.discount)).encode())
     return digest.hexdigest()
@@ -151,8 +157,7 @@ class TrialResult:
             "deterministic": {
                 "seed": self.seed,
                 "config": self.config.to_dict(),
-                "spe": {"principal_utility": self.spe_principal,
-                        "agent_utility": self.spe_agent},
+                "spe": {"principal_utility": self.spe_principal, "agent_utility": self.spe_agent},
                 "final": self.final.to_dict(),
                 "history": [record.to_dict() for record in self.history],
             },
@@ -178,9 +183,15 @@ class DeepTrainer:
     validator : reuse a :class:`Validator` (its SPE) across runs on the same instance.
     """
 
-    def __init__(self, model: PrincipalAgentMDP, config: DeepConfig | None = None, *,
-                 seed: int = 0, device: str | torch.device = "cpu",
-                 validator: Validator | None = None) -> None:
+    def __init__(
+        self,
+        model: PrincipalAgentMDP,
+        config: DeepConfig | None = None,
+        *,
+        seed: int = 0,
+        device: str | torch.device = "cpu",
+        validator: Validator | None = None,
+    ) -> None:
         self.model = model
         self.config = config if config is not None else DeepConfig()
         self.seed = int(seed)
@@ -201,19 +212,24 @@ class DeepTrainer:
             self.agent = QNetwork(n_s, n_a, hidden).to(self.device)
             parameters += list(self.agent.parameters())
         self.principal_target = copy.deepcopy(self.principal).requires_grad_(False)
-        self.agent_target = (copy.deepcopy(self.agent).requires_grad_(False)
-                             if self.agent is not None else None)
+        self.agent_target = (
+            copy.deepcopy(self.agent).requires_grad_(False) if self.agent is not None else None
+        )
         fused = self.device.type in ("cpu", "cuda")
-        self.optimizer = torch.optim.Adam(parameters, lr=self.config.learning_rate_start,
-                                          fused=fused or None)
+        self.optimizer = torch.optim.Adam(
+            parameters, lr=self.config.learning_rate_start, fused=fused or None
+        )
         for parameter in parameters:  # kept allocated, zeroed in place (see QNetwork.forward)
             parameter.grad = torch.zeros_like(parameter)
         networks = [self.principal] + ([self.agent] if self.agent is not None else [])
-        self._table_grads: list[torch.Tensor] = [net.embedding.grad for net in networks
-                                                 if net.embedding.grad is not None]
+        self._table_grads: list[torch.Tensor] = [
+            net.embedding.grad for net in networks if net.embedding.grad is not None
+        ]
         self._dense_grads: list[torch.Tensor] = [
-            p.grad for p in parameters
-            if p.grad is not None and all(p is not net.embedding for net in networks)]
+            p.grad
+            for p in parameters
+            if p.grad is not None and all(p is not net.embedding for net in networks)
+        ]
         self._rows_with_grad = torch.zeros(0, dtype=torch.long, device=self.device)
         self._adam_lists: tuple[list[torch.Tensor], ...] | None = None
         # ------------------------------------------------------------ instance tables
@@ -230,16 +246,14 @@ class DeepTrainer:
         self._exact_q_bar = np.zeros((n_s, n_a))
         if self.agent is None:  # the exact agent's Q̄ for the initial greedy principal
             recommended, _, _ = self.greedy_policy()
-            self._exact_q_bar, _ = agent_q_bar_minimal(model, recommended,
-                                                       margin=self.config.nudge)
+            self._exact_q_bar, _ = agent_q_bar_minimal(model, recommended, margin=self.config.nudge)
         self.iteration = 0
         self._resumed_from: int | None = None
         self._losses: tuple[torch.Tensor, torch.Tensor] | None = None
         self.history: list[ValidationRecord] = [self.validate()]
 
     # ================================================================== policy helpers
-    def _q_bar_online(self, states: IntArray, states_t: torch.Tensor | None = None
-                      ) -> FloatArray:
+    def _q_bar_online(self, states: IntArray, states_t: torch.Tensor | None = None) -> FloatArray:
         """The agent estimate behind the contracts: Q̄_φ(s, ·), or the exact table."""
         if self.agent is None:
             return self._exact_q_bar[states]
@@ -259,16 +273,16 @@ class DeepTrainer:
         states = np.arange(self.model.n_states)
         q_bar = self._q_bar_online(states, self._all_states)
         solution = minimal_contracts_all_actions(q_bar, self._probs, margin=self.config.nudge)
-        recommended = np.argmax(np.where(solution.implementable, q, -np.inf),
-                                axis=1).astype(np.int64)
+        recommended = np.argmax(np.where(solution.implementable, q, -np.inf), axis=1).astype(
+            np.int64
+        )
         contracts = solution.contracts[states, recommended]
         return recommended, contracts, q_bar
 
     def validate(self) -> ValidationRecord:
         """Score the current greedy principal with the exact best-responding agent."""
         recommended, contracts, q_bar = self.greedy_policy()
-        record, _ = self.validator.evaluate(recommended, contracts, q_bar,
-                                            iteration=self.iteration)
+        record, _ = self.validator.evaluate(recommended, contracts, q_bar, iteration=self.iteration)
         return record
 
     # ================================================================== training steps
@@ -277,17 +291,22 @@ class DeepTrainer:
         n_s = self.model.n_states
         if self.agent is None:
             recommended, _, _ = self.greedy_policy()
-            self._exact_q_bar, _ = agent_q_bar_minimal(self.model, recommended,
-                                                       margin=self.config.nudge)
+            self._exact_q_bar, _ = agent_q_bar_minimal(
+                self.model, recommended, margin=self.config.nudge
+            )
         self.principal_target.load_state_dict(self.principal.state_dict())
         if self.agent is not None and self.agent_target is not None:
             self.agent_target.load_state_dict(self.agent.state_dict())
         with torch.no_grad():
             q_target = _to_numpy(self.principal_target(self._all_states))
-            q_bar_target = (_to_numpy(self.agent_target(self._all_states))
-                            if self.agent_target is not None else self._exact_q_bar)
-        solution = minimal_contracts_all_actions(q_bar_target, self._probs,
-                                                 margin=self.config.nudge)
+            q_bar_target = (
+                _to_numpy(self.agent_target(self._all_states))
+                if self.agent_target is not None
+                else self._exact_q_bar
+            )
+        solution = minimal_contracts_all_actions(
+            q_bar_target, self._probs, margin=self.config.nudge
+        )
         implementable = solution.implementable
         payment = np.nan_to_num(solution.expected_payment, nan=0.0)
         self._target_implementable = implementable
@@ -315,8 +334,7 @@ class DeepTrainer:
         contracts = solution.contracts[np.arange(n), recommended]
         actions = best_response(q_bar, probs, contracts, recommended)
         step = self.env.step(actions, self.rng)
-        self.buffer.add(states, recommended, actions, step.outcomes, step.next_states,
-                        step.done)
+        self.buffer.add(states, recommended, actions, step.outcomes, step.next_states, step.done)
 
     def _gradient_step(self, iteration: int) -> None:
         """Step 2: one Adam step on both networks' mean squared TD errors.
@@ -338,31 +356,40 @@ class DeepTrainer:
         unique_t = torch.from_numpy(unique).to(device)
         q_unique = self.principal(unique_t)
         q_bar_unique = self.agent(unique_t) if self.agent is not None else None
-        q_bar = (_to_numpy(q_bar_unique)[inverse] if q_bar_unique is not None
-                 else self._exact_q_bar[s])
-        contracts = minimal_contracts(q_bar, self._probs[s], batch.recommended,
-                                      margin=config.nudge).contracts
+        q_bar = (
+            _to_numpy(q_bar_unique)[inverse] if q_bar_unique is not None else self._exact_q_bar[s]
+        )
+        contracts = minimal_contracts(
+            q_bar, self._probs[s], batch.recommended, margin=config.nudge
+        ).contracts
         paid = contracts[rows, batch.outcomes]
         continuation = self.gamma * (~batch.done)
-        y_principal = (self._principal_reward[s, batch.outcomes] - paid
-                       + continuation * self._target_max_q[s2])
+        y_principal = (
+            self._principal_reward[s, batch.outcomes] - paid + continuation * self._target_max_q[s2]
+        )
         pick = torch.from_numpy(inverse * n_a + batch.recommended).to(device)
-        loss_principal = F.mse_loss(q_unique.reshape(-1).index_select(0, pick),
-                                    torch.from_numpy(y_principal).to(device, q_unique.dtype))
+        loss_principal = F.mse_loss(
+            q_unique.reshape(-1).index_select(0, pick),
+            torch.from_numpy(y_principal).to(device, q_unique.dtype),
+        )
         loss = loss_principal
         loss_agent = torch.zeros((), device=device)
         if q_bar_unique is not None:
             unique_next, inverse_next = np.unique(s2, return_inverse=True)
             with torch.no_grad():
-                q_next = _to_numpy(self.principal(
-                    torch.from_numpy(unique_next).to(device)))[inverse_next]
-            next_rec = np.argmax(np.where(self._target_implementable[s2], q_next, -np.inf),
-                                 axis=1)
-            y_agent = (self._agent_reward[s, batch.actions]
-                       + continuation * self._target_agent_value[s2, next_rec])
+                q_next = _to_numpy(self.principal(torch.from_numpy(unique_next).to(device)))[
+                    inverse_next
+                ]
+            next_rec = np.argmax(np.where(self._target_implementable[s2], q_next, -np.inf), axis=1)
+            y_agent = (
+                self._agent_reward[s, batch.actions]
+                + continuation * self._target_agent_value[s2, next_rec]
+            )
             pick_agent = torch.from_numpy(inverse * n_a + batch.actions).to(device)
-            loss_agent = F.mse_loss(q_bar_unique.reshape(-1).index_select(0, pick_agent),
-                                    torch.from_numpy(y_agent).to(device, q_bar_unique.dtype))
+            loss_agent = F.mse_loss(
+                q_bar_unique.reshape(-1).index_select(0, pick_agent),
+                torch.from_numpy(y_agent).to(device, q_bar_unique.dtype),
+            )
             loss = loss + loss_agent
         self._zero_grad()
         loss.backward()
@@ -381,24 +408,46 @@ class DeepTrainer:
         private kernel of the pinned torch (constraints.txt).
         """
         group = self.optimizer.param_groups[0]
-        if (self._adam_lists is None or not group.get("fused")
-                or len(self.optimizer.param_groups) != 1 or group["amsgrad"]
-                or group["weight_decay"] or group["maximize"]):
+        if (
+            self._adam_lists is None
+            or not group.get("fused")
+            or len(self.optimizer.param_groups) != 1
+            or group["amsgrad"]
+            or group["weight_decay"]
+            or group["maximize"]
+        ):
             self.optimizer.step()
             params = [p for p in group["params"] if p.grad is not None]
             states = [self.optimizer.state[p] for p in params]
             if group.get("fused") and all("step" in s for s in states):
-                self._adam_lists = (params, [p.grad for p in params],
-                                    [s["exp_avg"] for s in states],
-                                    [s["exp_avg_sq"] for s in states],
-                                    [s["step"] for s in states])
+                self._adam_lists = (
+                    params,
+                    [p.grad for p in params],
+                    [s["exp_avg"] for s in states],
+                    [s["exp_avg_sq"] for s in states],
+                    [s["step"] for s in states],
+                )
             return
         params, grads, exp_avgs, exp_avg_sqs, steps = self._adam_lists
         beta1, beta2 = group["betas"]
         torch._foreach_add_(steps, 1)
-        torch._fused_adam_(params, grads, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False,
-                           lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=0.0,
-                           eps=group["eps"], maximize=False, grad_scale=None, found_inf=None)
+        torch._fused_adam_(
+            params,
+            grads,
+            exp_avgs,
+            exp_avg_sqs,
+            [],
+            steps,
+            amsgrad=False,
+            lr=group["lr"],
+            beta1=beta1,
+            beta2=beta2,
+            weight_decay=0.0,
+            eps=group["eps"],
+            maximize=False,
+            grad_scale=None,
+            found_inf=None,
+        )
 
     def _zero_grad(self) -> None:
         """Zero the gradients in place; the tables only in the rows the last step wrote."""
@@ -407,10 +456,14 @@ class DeepTrainer:
             grad.index_fill_(0, self._rows_with_grad, 0.0)
 
     # ================================================================== main loop
-    def train(self, *, stop_at: int | None = None, checkpoint_path: str | Path | None = None,
-              progress: bool = False,
-              callback: Callable[[DeepTrainer, ValidationRecord], None] | None = None
-              ) -> TrialResult:
+    def train(
+        self,
+        *,
+        stop_at: int | None = None,
+        checkpoint_path: str | Path | None = None,
+        progress: bool = False,
+        callback: Callable[[DeepTrainer, ValidationRecord], None] | None = None,
+    ) -> TrialResult:
         """Run (or continue) training up to ``config.iterations``.
 
         Parameters
@@ -430,8 +483,13 @@ class DeepTrainer:
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=config.iterations, initial=self.iteration, unit="it",
-                       dynamic_ncols=True, mininterval=0.5)
+            bar = tqdm(
+                total=config.iterations,
+                initial=self.iteration,
+                unit="it",
+                dynamic_ncols=True,
+                mininterval=0.5,
+            )
         started = time.perf_counter()
         try:
             for t in range(self.iteration, stop):
@@ -441,17 +499,25 @@ class DeepTrainer:
                 if len(self.buffer) >= max(config.learning_starts, 1):
                     self._gradient_step(t)
                 self.iteration = t + 1
-                if self.iteration % config.validate_every == 0 \
-                        or self.iteration == config.iterations:
+                if (
+                    self.iteration % config.validate_every == 0
+                    or self.iteration == config.iterations
+                ):
                     record = self.validate()
                     self.history.append(record)
                     if callback is not None:
                         callback(self, record)
                     if bar is not None:
-                        bar.set_postfix(principal=f"{record.principal_ratio:.3f}",
-                                        accuracy=f"{record.accuracy:.3f}", refresh=False)
-                if (checkpoint_path is not None and config.checkpoint_every
-                        and self.iteration % config.checkpoint_every == 0):
+                        bar.set_postfix(
+                            principal=f"{record.principal_ratio:.3f}",
+                            accuracy=f"{record.accuracy:.3f}",
+                            refresh=False,
+                        )
+                if (
+                    checkpoint_path is not None
+                    and config.checkpoint_every
+                    and self.iteration % config.checkpoint_every == 0
+                ):
                     self.save_checkpoint(checkpoint_path)
                 if bar is not None:
                     bar.update(1)
@@ -461,9 +527,13 @@ class DeepTrainer:
         wall = time.perf_counter() - started
         ran = self.iteration - start_iteration
         return TrialResult(
-            seed=self.seed, config=config, history=tuple(self.history),
-            spe_principal=self.validator.spe_principal, spe_agent=self.validator.spe_agent,
-            wall_seconds=wall, iterations_run=ran,
+            seed=self.seed,
+            config=config,
+            history=tuple(self.history),
+            spe_principal=self.validator.spe_principal,
+            spe_agent=self.validator.spe_agent,
+            wall_seconds=wall,
+            iterations_run=ran,
             iterations_per_second=ran / wall if wall > 0 else float("nan"),
             resumed_from=resumed_from,
         )
@@ -486,8 +556,9 @@ class DeepTrainer:
             "principal": self.principal.state_dict(),
             "principal_target": self.principal_target.state_dict(),
             "agent": self.agent.state_dict() if self.agent is not None else None,
-            "agent_target": (self.agent_target.state_dict()
-                             if self.agent_target is not None else None),
+            "agent_target": (
+                self.agent_target.state_dict() if self.agent_target is not None else None
+            ),
             "optimizer": self.optimizer.state_dict(),
             "tables": {
                 "target_max_q": tensor(self._target_max_q),
@@ -495,8 +566,10 @@ class DeepTrainer:
                 "target_implementable": tensor(self._target_implementable),
                 "exact_q_bar": tensor(self._exact_q_bar),
             },
-            "buffer": {key: tensor(value) if isinstance(value, np.ndarray) else value
-                       for key, value in buffer.items()},
+            "buffer": {
+                key: tensor(value) if isinstance(value, np.ndarray) else value
+                for key, value in buffer.items()
+            },
             "env_states": tensor(self.env.states),
             "rng": _rng_state(self.rng),
             "torch_rng": torch.get_rng_state(),
@@ -534,8 +607,12 @@ class DeepTrainer:
         self._target_agent_value = tables["target_agent_value"].numpy().copy()
         self._target_implementable = tables["target_implementable"].numpy().copy()
         self._exact_q_bar = tables["exact_q_bar"].numpy().copy()
-        self.buffer.load_state_dict({key: value.numpy() if isinstance(value, torch.Tensor)
-                                     else value for key, value in data["buffer"].items()})
+        self.buffer.load_state_dict(
+            {
+                key: value.numpy() if isinstance(value, torch.Tensor) else value
+                for key, value in data["buffer"].items()
+            }
+        )
         self.env.states = data["env_states"].numpy().copy()
         self.rng = np.random.default_rng()
         self.rng.bit_generator.state = _rng_state_from(data["rng"])
@@ -544,13 +621,23 @@ class DeepTrainer:
         self._resumed_from = self.iteration
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, model: PrincipalAgentMDP, *,
-                        device: str | torch.device = "cpu",
-                        validator: Validator | None = None) -> DeepTrainer:
+    def from_checkpoint(
+        cls,
+        path: str | Path,
+        model: PrincipalAgentMDP,
+        *,
+        device: str | torch.device = "cpu",
+        validator: Validator | None = None,
+    ) -> DeepTrainer:
         """Rebuild a trainer from a checkpoint written by :meth:`save_checkpoint`."""
         data = torch.load(Path(path), map_location="cpu", weights_only=True)
-        trainer = cls(model, DeepConfig.from_dict(data["config"]), seed=int(data["seed"]),
-                      device=device, validator=validator)
+        trainer = cls(
+            model,
+            DeepConfig.from_dict(data["config"]),
+            seed=int(data["seed"]),
+            device=device,
+            validator=validator,
+        )
         trainer.load_state_dict(data)
         return trainer
 
@@ -574,4 +661,3 @@ def _rng_state_from(data: dict[str, Any]) -> dict[str, Any]:
         "has_uint32": int(data["has_uint32"]),
         "uinteger": int(data["uinteger"]),
     }
-

@@ -95,12 +95,13 @@ class Validator:
         self._steps = int(heights.max()) + 1
         order = np.argsort(heights, kind="stable")
         bounds = np.searchsorted(heights[order], np.arange(heights.max() + 2))
-        self._levels = [order[bounds[h]:bounds[h + 1]] for h in range(int(heights.max()) + 1)]
+        self._levels = [order[bounds[h] : bounds[h + 1]] for h in range(int(heights.max()) + 1)]
         n_s, n_o = model.n_states, model.n_outcomes
         # sums the rows s*O + o of T over o: (S, S*O)
         self._group = sp.csr_matrix(
             (np.ones(n_s * n_o), (np.repeat(np.arange(n_s), n_o), np.arange(n_s * n_o))),
-            shape=(n_s, n_s * n_o))
+            shape=(n_s, n_s * n_o),
+        )
 
     def visit_probabilities(self, actions: IntArray) -> FloatArray:
         """Probability that the play starting at ``s0`` visits each state when the agent takes
@@ -151,9 +152,14 @@ class Validator:
         s0 = model.initial_state
         return float(v_p[s0]), float(v_a[s0])
 
-    def evaluate(self, recommended: IntArray, contracts: FloatArray,
-                 q_bar_used: FloatArray | None = None, *, iteration: int = 0
-                 ) -> tuple[ValidationRecord, PolicyEvaluation]:
+    def evaluate(
+        self,
+        recommended: IntArray,
+        contracts: FloatArray,
+        q_bar_used: FloatArray | None = None,
+        *,
+        iteration: int = 0,
+    ) -> tuple[ValidationRecord, PolicyEvaluation]:
         """Score the principal policy ``(recommended, contracts)`` with the exact agent.
 
         ``q_bar_used`` is the agent estimate that produced the contracts (for
@@ -172,8 +178,14 @@ class Validator:
         if q_bar_used is None:
             error = math.nan
         else:
-            error = float(np.max(np.abs(np.asarray(q_bar_used, dtype=np.float64)
-                                        - np.asarray(evaluation.q_bar, dtype=np.float64))))
+            error = float(
+                np.max(
+                    np.abs(
+                        np.asarray(q_bar_used, dtype=np.float64)
+                        - np.asarray(evaluation.q_bar, dtype=np.float64)
+                    )
+                )
+            )
         exact_p, exact_a = self.minimal_implementation_values(recommended)
         record = ValidationRecord(
             iteration=int(iteration),
