@@ -329,8 +329,13 @@ def minimal_contracts(
         )
     if np.any((rec < 0) | (rec >= q.shape[1])):
         raise ValueError(f"recommended action out of range [0, {q.shape[1]}): {rec.tolist()}")
-    if margin < 0:
-        raise ValueError(f"margin must be non-negative, got {margin}")
+    if not margin >= 0 or not np.isfinite(margin):
+        raise ValueError(f"margin must be a finite non-negative number, got {margin}")
+    if not np.all(np.isfinite(q)):
+        # a NaN would pass every incentive test (comparisons with NaN are false) and come
+        # back as "implementable, pays 0"; refuse it instead (e.g. a diverged agent network)
+        bad = np.argwhere(~np.isfinite(q))[0]
+        raise ValueError(f"q_bar must be finite: q_bar{bad.tolist()} = {q[tuple(bad)]}")
     if method == "auto":
         method = "closed_form" if probs.shape[2] == 2 else "lp"
     solver: Callable[..., ContractSolution]

@@ -217,7 +217,7 @@ def test_input_errors() -> None:
         minimal_contracts([0.0, 1.0, 2.0], probs, 0)
     with pytest.raises(ValueError, match="out of range"):
         minimal_contracts([0.0, 1.0], probs, 2)
-    with pytest.raises(ValueError, match="margin must be non-negative"):
+    with pytest.raises(ValueError, match="margin must be a finite non-negative"):
         minimal_contracts([0.0, 1.0], probs, 0, margin=-0.1)
     with pytest.raises(ValueError, match="unknown method"):
         minimal_contracts([0.0, 1.0], probs, 0, method="simplex")
@@ -649,3 +649,14 @@ def test_two_action_lean_path_is_bitwise_the_general_closed_form(seed: int) -> N
         np.testing.assert_array_equal(lean.implementable, general.implementable)
         assert lean.contracts.tobytes() == general.contracts.tobytes()
         assert lean.expected_payment.tobytes() == general.expected_payment.tobytes()
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_inputs_are_refused(bad: float) -> None:
+    """A NaN agent value would pass every incentive comparison and read as "implementable,
+    pays 0"; non-finite values and margins are refused with the field named."""
+    probs = [[0.9, 0.1], [0.1, 0.9]]
+    with pytest.raises(ValueError, match="q_bar"):
+        minimal_contracts([0.0, bad], probs, 1)
+    with pytest.raises(ValueError, match="margin"):
+        minimal_contracts([0.0, -0.8], probs, 1, margin=bad)

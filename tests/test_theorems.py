@@ -537,6 +537,34 @@ def test_two_subgame_perfect_equilibria_pareto_ranked():
     assert not result.holds
 
 
+def test_fixed_point_r1_greedy_picks_another_equilibrium_at_a_principal_tie():
+    """Found by the thorough run (theorem-3.4-fixed-point-R1, 6 of its 34 failures): γ = 0, and
+    at s1 the principal is exactly indifferent between a0 and a2 (q = 0.6 for both, up to float
+    rounding) while the agent earns 0.95 under a0 and 1.35 under a2. The meta-algorithm keeps
+    a0 (its tie rule: lowest index within 1e-9); greedy(q) = argmax picks a2 because rounding
+    makes q(s1, a2) a hair larger. q is a fixed point of J (R1) and both greedy policies are
+    SPEs with the same V^p: the claim fails only on "agrees with the meta-algorithm" in V^a,
+    another face of the non-uniqueness of the SPE under principal ties."""
+    from solvers.meta_algorithm import agent_q_bar_minimal, greedy
+    from theory.format import load_instance
+
+    model = load_instance(REGRESSIONS / "fixed-point-R1-principal-tie.json")
+    result = meta_algorithm(model, max_iterations=th.META_MAX_ITERATIONS, tol=th.META_TOL)
+    assert result.converged
+    q = result.solution.principal_q
+    assert abs(q[1, 0] - q[1, 2]) < 1e-12 and q[1, 0] > q[1, 1] + 1
+    operator_rec = greedy(np.where(np.isfinite(q), q, -1e300))
+    assert result.solution.recommended.tolist() == [0, 0, 0] and operator_rec.tolist() == [0, 2, 0]
+    for rec in (result.solution.recommended, operator_rec):
+        q_bar, _ = agent_q_bar_minimal(model, rec)
+        policy = minimal_contracts(q_bar, model.outcome_probs, rec).contracts
+        assert th.spe_violations(model, rec, policy)[0] == []
+    check = th.check_operator_fixed_point(model, reading="R1")
+    assert not check.holds
+    assert [v.split(":")[0] for v in check.violations] == ["s1"]
+    assert "V^a" in check.violations[0] and "V^p" not in check.violations[0]
+
+
 def test_meta_tolerance_stall():
     """Found by the thorough run: with the library's default tol = 1e-9 (equal to its tie
     tolerance) the iterates reach ~2.5e-9 of the limit and wander there; with tol = 1e-7 the

@@ -415,6 +415,10 @@ class DeepTrainer:
             or group["amsgrad"]
             or group["weight_decay"]
             or group["maximize"]
+            or group.get("decoupled_weight_decay")
+            # the optimizer's state was replaced behind our back (e.g. load_state_dict)
+            or self.optimizer.state[self._adam_lists[0][0]].get("exp_avg")
+            is not self._adam_lists[2][0]
         ):
             self.optimizer.step()
             params = [p for p in group["params"] if p.grad is not None]
