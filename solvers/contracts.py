@@ -136,11 +136,21 @@ def two_outcome_closed_form(
     # tolerance, in the constraint's own units; this also covers equal probabilities (0 ≥ c_a)
     violation = np.where(others, c - gap * d[:, None], -np.inf)
     implementable = ~np.any(violation > feasibility_tol, axis=1)
+    return _pay_difference(d, implementable, outcome_probs, recommended)
+
+
+def _pay_difference(
+    d: FloatArray, implementable: BoolArray, outcome_probs: FloatArray, recommended: IntArray
+) -> ContractSolution:
+    """The cheapest two-outcome contract with ``b(o1) − b(o0) = d``: pay ``d`` on o1 when
+    ``d > 0``, ``−d`` on o0 when ``d < 0``; nothing where unimplementable (shared tail of both
+    closed-form paths, so they stay bitwise identical)."""
+    m = d.shape[0]
     d = np.where(implementable, d, 0.0)
     contracts = np.zeros((m, 2))
     contracts[:, 1] = np.maximum(d, 0.0)
     contracts[:, 0] = np.maximum(-d, 0.0)
-    expected = np.einsum("mo,mo->m", outcome_probs[rows, recommended], contracts)
+    expected = np.einsum("mo,mo->m", outcome_probs[np.arange(m), recommended], contracts)
     return ContractSolution(contracts, implementable, np.where(implementable, expected, np.nan))
 
 
@@ -174,12 +184,7 @@ def _two_action_closed_form(
     bind = ((gap > probability_tol) & (ratio > 0)) | ((gap < -probability_tol) & (ratio < 0))
     d = np.where(bind, ratio, 0.0)
     implementable = ~(c - gap * d > feasibility_tol)
-    d = np.where(implementable, d, 0.0)
-    contracts = np.zeros((m, 2))
-    contracts[:, 1] = np.maximum(d, 0.0)
-    contracts[:, 0] = np.maximum(-d, 0.0)
-    expected = np.einsum("mo,mo->m", outcome_probs[rows, recommended], contracts)
-    return ContractSolution(contracts, implementable, np.where(implementable, expected, np.nan))
+    return _pay_difference(d, implementable, outcome_probs, recommended)
 
 
 def batched_lp(

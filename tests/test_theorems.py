@@ -556,9 +556,9 @@ def test_fixed_point_r1_greedy_picks_another_equilibrium_at_a_principal_tie():
     operator_rec = greedy(np.where(np.isfinite(q), q, -1e300))
     assert result.solution.recommended.tolist() == [0, 0, 0] and operator_rec.tolist() == [0, 2, 0]
     for rec in (result.solution.recommended, operator_rec):
-        q_bar, _ = agent_q_bar_minimal(model, rec)
-        policy = minimal_contracts(q_bar, model.outcome_probs, rec).contracts
-        assert th.spe_violations(model, rec, policy)[0] == []
+        # the policy the property itself judges: rec with its minimal contracts for Q̄_rec
+        policy = th._policy_of(model, rec, agent_q_bar_minimal(model, rec)[0])
+        assert th.spe_violations(model, *policy)[0] == []
     check = th.check_operator_fixed_point(model, reading="R1")
     assert not check.holds
     assert [v.split(":")[0] for v in check.violations] == ["s1"]
