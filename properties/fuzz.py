@@ -43,7 +43,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from random import Random
@@ -322,8 +322,6 @@ def _judged(result: Attempt, model: PrincipalAgentMDP) -> Attempt:
     _, method = reference_solution(model)
     if method.endswith("an SPE"):
         return result
-    from dataclasses import replace
-
     return replace(
         result,
         kind=UNCHECKED,
@@ -468,7 +466,6 @@ class FuzzFailure:
     def save(self, directory: str | Path) -> FuzzFailure:
         """Write the instance, both solutions and a report to ``directory``; return a copy
         of this failure that knows where it was saved."""
-        from dataclasses import replace
 
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
@@ -725,35 +722,16 @@ class _Fields:
             for a in range(len(self.actions)):
                 agent[s][a] += self.gamma * self.probs[s][a][o] * v_a
             transitions[s][o] = []
-        folded = _Fields(
-            self.name,
-            self.states,
-            self.actions,
-            self.outcomes,
-            self.initial,
-            self.gamma,
-            self.observed,
-            self.probs,
-            agent,
-            principal,
-            transitions,
-        )
+        folded = replace(self, agent=agent, principal=principal, transitions=transitions)
         return folded.keep_states([x for x in range(len(self.states)) if x != t], self.initial)
 
     def drop_action(self, a: int) -> _Fields:
         keep = [x for x in range(len(self.actions)) if x != a]
-        out = _Fields(
-            self.name,
-            self.states,
-            [self.actions[x] for x in keep],
-            self.outcomes,
-            self.initial,
-            self.gamma,
-            self.observed,
-            [[row[x] for x in keep] for row in self.probs],
-            [[row[x] for x in keep] for row in self.agent],
-            self.principal,
-            self.transitions,
+        out = replace(
+            self,
+            actions=[self.actions[x] for x in keep],
+            probs=[[row[x] for x in keep] for row in self.probs],
+            agent=[[row[x] for x in keep] for row in self.agent],
         )
         if self.observed:  # the outcomes are the actions: drop the same outcome
             out = out._drop_outcome_columns(a)
@@ -761,18 +739,12 @@ class _Fields:
 
     def _drop_outcome_columns(self, o: int) -> _Fields:
         keep = [x for x in range(len(self.outcomes)) if x != o]
-        return _Fields(
-            self.name,
-            self.states,
-            self.actions,
-            [self.outcomes[x] for x in keep],
-            self.initial,
-            self.gamma,
-            self.observed,
-            [[[row[x] for x in keep] for row in state] for state in self.probs],
-            self.agent,
-            [[row[x] for x in keep] for row in self.principal],
-            [[row[x] for x in keep] for row in self.transitions],
+        return replace(
+            self,
+            outcomes=[self.outcomes[x] for x in keep],
+            probs=[[[row[x] for x in keep] for row in state] for state in self.probs],
+            principal=[[row[x] for x in keep] for row in self.principal],
+            transitions=[[row[x] for x in keep] for row in self.transitions],
         )
 
     def merge_outcome(self, o: int, into: int) -> _Fields:
@@ -781,51 +753,12 @@ class _Fields:
         for state in probs:
             for row in state:
                 row[into] += row[o]
-        merged = _Fields(
-            self.name,
-            self.states,
-            self.actions,
-            self.outcomes,
-            self.initial,
-            self.gamma,
-            self.observed,
-            probs,
-            self.agent,
-            self.principal,
-            self.transitions,
-        )
-        return merged._drop_outcome_columns(o)
+        return replace(self, probs=probs)._drop_outcome_columns(o)
 
     def zero_reward(self, which: str, s: int, k: int) -> _Fields:
         table = [list(row) for row in (self.agent if which == "agent" else self.principal)]
         table[s][k] = Fraction(0)
-        if which == "agent":
-            return _Fields(
-                self.name,
-                self.states,
-                self.actions,
-                self.outcomes,
-                self.initial,
-                self.gamma,
-                self.observed,
-                self.probs,
-                table,
-                self.principal,
-                self.transitions,
-            )
-        return _Fields(
-            self.name,
-            self.states,
-            self.actions,
-            self.outcomes,
-            self.initial,
-            self.gamma,
-            self.observed,
-            self.probs,
-            self.agent,
-            table,
-            self.transitions,
-        )
+        return replace(self, agent=table) if which == "agent" else replace(self, principal=table)
 
     def candidates(self) -> list[_Fields]:
         """Smaller instances, biggest reductions first."""
