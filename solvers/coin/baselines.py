@@ -29,17 +29,15 @@ import torch.nn.functional as F
 
 from solvers.coin.common import (
     EvalPolicy,
-    env_state,
     epsilon,
     evaluate,
     learning_rate,
+    load_trainer_state,
     make_net,
     principal_greedy,
     recommend,
-    rng_state,
     seeds,
-    set_env_state,
-    set_rng_state,
+    trainer_state,
 )
 from solvers.coin.config import Config
 from solvers.coin.env import NUM_ACTIONS, BatchedCoinGame, CoinGameRules
@@ -263,28 +261,9 @@ class IndependentDQN:
     # -- checkpointing --------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue exactly."""
-        return {
-            "net": self.net.state_dict(),
-            "target": self.target.state_dict(),
-            "opt": self.opt.state_dict(),
-            "replay": self.replay.state_dict(),
-            "env": env_state(self.env),
-            "rng": rng_state(self.rng),
-            "it": self.it,
-            "curve": list(self.curve),
-            "elapsed": self.elapsed,
-            "proportion": self.proportion,
-        }
+        return {**trainer_state(self), "proportion": self.proportion}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict`."""
-        self.net.load_state_dict(state["net"])
-        self.target.load_state_dict(state["target"])
-        self.opt.load_state_dict(state["opt"])
-        self.replay.load_state_dict(state["replay"])
-        set_env_state(self.env, state["env"])
-        set_rng_state(self.rng, state["rng"])
-        self.it = int(state["it"])
-        self.curve = list(state["curve"])
-        self.elapsed = float(state["elapsed"])
+        load_trainer_state(self, state)
         self.proportion = float(state["proportion"])

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -233,3 +234,32 @@ def set_env_state(env: BatchedCoinGame, state: dict[str, object]) -> None:
     """Restore :func:`env_state`."""
     env.set_state(np.asarray(state["state"]), int(state["t"]))  # type: ignore[call-overload]
     set_rng_state(env.rng, state["rng"])  # type: ignore[arg-type]
+
+
+def trainer_state(trainer: Any) -> dict[str, Any]:
+    """The checkpoint fields every Coin Game DQN trainer has (networks, optimiser, replay,
+    environment, generator, iteration, curve, elapsed time); each trainer adds its own."""
+    return {
+        "net": trainer.net.state_dict(),
+        "target": trainer.target.state_dict(),
+        "opt": trainer.opt.state_dict(),
+        "replay": trainer.replay.state_dict(),
+        "env": env_state(trainer.env),
+        "rng": rng_state(trainer.rng),
+        "it": trainer.it,
+        "curve": list(trainer.curve),
+        "elapsed": trainer.elapsed,
+    }
+
+
+def load_trainer_state(trainer: Any, state: dict[str, Any]) -> None:
+    """Restore the fields of :func:`trainer_state`."""
+    trainer.net.load_state_dict(state["net"])
+    trainer.target.load_state_dict(state["target"])
+    trainer.opt.load_state_dict(state["opt"])
+    trainer.replay.load_state_dict(state["replay"])
+    set_env_state(trainer.env, state["env"])
+    set_rng_state(trainer.rng, state["rng"])
+    trainer.it = int(state["it"])
+    trainer.curve = list(state["curve"])
+    trainer.elapsed = float(state["elapsed"])
