@@ -125,8 +125,8 @@ class NaiveAlgorithm3:
         self.agent = mlp_qnet(self.n, 2)
         self.principal_t = copy.deepcopy(self.principal)
         self.agent_t = copy.deepcopy(self.agent)
-        self.opt_p = torch.optim.Adam(self.principal.parameters(), lr=cfg.lr_start)
-        self.opt_a = torch.optim.Adam(self.agent.parameters(), lr=cfg.lr_start)
+        self.opt_p = torch.optim.Adam(self.principal.parameters(), lr=cfg.learning_rate_start)
+        self.opt_a = torch.optim.Adam(self.agent.parameters(), lr=cfg.learning_rate_start)
         self.buffer: list[tuple] = []
         self.trees = {"p": PySumTree(cfg.buffer_size), "a": PySumTree(cfg.buffer_size)}
         self.pos = 0
@@ -168,7 +168,7 @@ class NaiveAlgorithm3:
         if len(self.buffer) >= cfg.learning_starts:
             self.update()
         self.it += 1
-        if self.it % cfg.target_every == 0:
+        if self.it % cfg.target_update_every == 0:
             self.principal_t.load_state_dict(self.principal.state_dict())
             self.agent_t.load_state_dict(self.agent.state_dict())
 

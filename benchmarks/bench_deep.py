@@ -44,9 +44,11 @@ from solvers.deep.config import DeepConfig
 from solvers.deep.environment import VectorEnv
 from solvers.deep.networks import OneHotQNetwork, QNetwork
 from solvers.deep.replay import Batch, ReplayBuffer
-from solvers.deep.trainer import DeepTrainer, seed_everything
+from solvers.deep.trainer import DeepTrainer
+from solvers.rl.seeding import seed_everything
 from theory.generators import paper_tree
 from theory.model import PrincipalAgentMDP
+from theory.ties import Ties
 
 
 class StraightforwardTrainer:
@@ -60,6 +62,7 @@ class StraightforwardTrainer:
     def __init__(self, model: PrincipalAgentMDP, config: DeepConfig, seed: int) -> None:
         self.model, self.config = model, config
         self.rng = seed_everything(seed)
+        torch.set_flush_denormal(True)  # as the library trainer computes (solvers.rl.seeding)
         n_s, n_a = model.n_states, model.n_actions
         self.principal = OneHotQNetwork(n_s, n_a, config.hidden_sizes)
         self.agent = OneHotQNetwork(n_s, n_a, config.hidden_sizes)
@@ -80,7 +83,7 @@ class StraightforwardTrainer:
 
     def _contract(self, q_bar: np.ndarray, state: int, action: int) -> Any:
         return minimal_contracts(
-            q_bar, self.model.outcome_probs[state], action, margin=self.config.nudge
+            q_bar, self.model.outcome_probs[state], action, ties=Ties(margin=self.config.nudge)
         )
 
     def interact(self, t: int) -> None:

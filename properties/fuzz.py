@@ -1,88 +1,125 @@
-"""Differential fuzzing of any principal-agent solver against exact ground truth (issue 4).
+"""Differential fuzzing of any principal-agent solver against exact ground truth (issues 4, 12).
 
-A *solver under test* maps a FORMAT.md v1 instance to a FORMAT.md v1 solution. It is either
+The solver under test is a command, a persistent worker or a Python function
+(:mod:`properties.fuzz_solvers`, re-exported here). Hypothesis draws instances from
+:func:`properties.strategies.instances` (exact rationals on small grids, with planted ties, zero
+rewards, identical outcome distributions and unimplementable actions); every answer is checked
+by :func:`properties.verify.verify_solution` (the exact SPE test of PAPER.md §2, within the
+tolerance).
 
-* an external program — :class:`CommandSolver`, ``"CMD {instance} {solution}"``: pamdp writes
-  the instance to a file, runs the command (placeholders replaced by quoted paths; without
-  ``{solution}`` the solution is read from standard output) and reads the solution file; or
-* a Python function — :class:`FunctionSolver`: called with the instance document (a ``dict``,
-  numbers exact: ints and ``"p/q"`` strings) or, with ``input="model"``, with the
-  :class:`~theory.model.PrincipalAgentMDP`; it returns a solution document (``dict`` or JSON
-  text) or any object with ``recommended`` and ``contracts`` arrays (e.g. an
-  :class:`~solvers.backward_induction.SPESolution`).
+**Failure classes.** The search does not stop at the first failure: it runs to ``max_examples``
+(or ``time_budget``; ``stop_at_first`` restores the old behaviour) and groups the failures by
+*kind* and *signature* (:func:`classify`):
 
-Hypothesis draws instances from :func:`properties.strategies.instances` (exact rationals on
-small grids, with planted ties, zero rewards, identical outcome distributions and
-unimplementable actions), every answer is checked by :func:`properties.verify.verify_solution`
-(the exact SPE test of PAPER.md §2, within the tolerance), and the first failure is shrunk by
-Hypothesis to a minimal instance (fewest states, actions and outcomes, then simplest numbers).
+* ``crash`` — the program exits non-zero, the worker answers ``{"error": ...}`` or dies, the
+  function raises; signature: the exit status and the exception line, numbers, paths and
+  quoted values replaced by placeholders (``ZeroDivisionError: Fraction(N, N)``);
+* ``timeout`` — no answer within ``timeout`` seconds (the process group is killed);
+* ``invalid_output`` — not JSON, or not a FORMAT.md v1 solution (the message names the field);
+* each violation kind of :mod:`theory.spe` (``not_followed``, ``negative_payment``,
+  ``overpayment``, ``principal_deviation``, ``off_path_response``, ``claimed_value``) — a
+  well-formed answer that is not an SPE; its kind is the first kind present in that order
+  (an agent that does not follow usually drags claimed values with it: the cause is named).
 
-Failures are classified: ``wrong`` (a well-formed solution that is not an SPE, or whose claimed
-values are false), ``crash`` (the program exits non-zero / the function raises), ``timeout``
-(the program runs past ``timeout`` seconds; it is killed with its process group),
-``invalid_json`` and ``invalid_solution`` (not FORMAT.md v1: the message names the field).
-The minimal failing instance is saved with the wrong and the right solution side by side
-(:meth:`FuzzFailure.save`): the right one is pamdp's exact backward induction (episodic) or the
-meta-algorithm (discounted), itself verified.
+``unsupported`` answers (:class:`Unsupported`, exit status 3, ``{"unsupported": "reason"}``)
+are counted and reported with their share, never failures; so are ``unchecked`` discounted
+instances where pamdp finds no SPE either (:func:`_judged`).
+
+**Shrinking, per class.** Each class is shrunk on its own, with a predicate that keeps both its
+kind and its signature — so a crash of the adapter on a degenerate instance cannot replace a
+wrong answer, nor one crash another. First Hypothesis replays the search with the same seed
+(every verdict is cached, so the replay is free) and shrinks the class's first instance;
+then :func:`properties.fuzz_shrink.shrink_structurally` makes it 1-minimal for structural
+moves. The first (unshrunk) instance and its message are kept next to the minimal one.
+``shrink_budget`` seconds are shared by the classes (each gets an equal share of what is left).
+
+**Files.** With ``output_dir``, each run with failures writes into a fresh folder
+``output_dir/run-YYYYmmdd-HHMMSS-seedN`` (:func:`save_run`): ``report.txt``, ``report.json``
+(``pamdp/fuzz-report@1``) and per class ``NN-kind/`` with ``instance.json`` (minimal),
+``first_instance.json``, the solver's answer as it came (``wrong_solution.json`` or
+``wrong_output.txt``: its own numbers, never rewritten), ``right_solution.json`` (pamdp's
+reference, verified) and ``report.txt`` with re-check commands.
 
 Determinism: ``seed`` fixes the search; each distinct instance is run once and its verdict
-cached, so a non-deterministic solver cannot make the shrinker flaky. Budgets: ``time_budget``
-stops the search for a first failure (no new instances are tried after it); ``shrink_budget``
-bounds the shrinking that follows (the best instance so far is reported, flagged
-``shrink_complete=False``).
+cached, so a non-deterministic solver cannot make the shrinker flaky.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-import shlex
-import signal
-import subprocess
-import tempfile
 import time
-import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from fractions import Fraction
+from dataclasses import replace
 from pathlib import Path
 from random import Random
-from typing import Any, Literal
+from typing import Any
 
-from properties.verify import DEFAULT_TOLERANCE, VerificationReport, parse_solution, verify_solution
+from properties.fuzz_report import (
+    CRASH,
+    FAILURE_KINDS,
+    INVALID_OUTPUT,
+    REPORT_FORMAT,
+    TIMEOUT,
+    UNCHECKED,
+    UNSUPPORTED,
+    Attempt,
+    FailureClass,
+    FuzzReport,
+    save_run,
+    signature_of,
+)
+from properties.fuzz_shrink import shrink_structurally, size_text
+from properties.fuzz_solvers import (
+    DEFAULT_TIMEOUT,
+    UNSUPPORTED_EXIT,
+    CommandSolver,
+    FunctionSolver,
+    Solver,
+    SolverCrash,
+    SolverTimeout,
+    Unsupported,
+    WorkerSolver,
+    describe,
+    load_function,
+)
+from properties.verify import VerificationReport, parse_solution, verify_solution
 from theory.format import SolutionError, instance_to_dict, loads_json, solution_to_dict
-from theory.model import PrincipalAgentMDP, to_fraction
+from theory.model import PrincipalAgentMDP
+from theory.spe import VIOLATION_KINDS
+from theory.ties import DEFAULT_TIES, Ties
 
 __all__ = [
+    "CRASH",
+    "DEFAULT_TIMEOUT",
     "FAILURE_KINDS",
+    "INVALID_OUTPUT",
+    "REPORT_FORMAT",
+    "TIMEOUT",
     "UNCHECKED",
+    "UNSUPPORTED",
+    "UNSUPPORTED_EXIT",
     "Attempt",
     "CommandSolver",
+    "FailureClass",
     "FunctionSolver",
-    "FuzzFailure",
     "FuzzReport",
     "SolverCheckError",
     "SolverCrash",
     "SolverTimeout",
+    "Unsupported",
+    "WorkerSolver",
     "attempt",
     "check_command",
     "check_solver",
+    "classify",
     "fuzz",
+    "load_function",
     "reference_solution",
+    "save_run",
     "shrink_structurally",
+    "signature_of",
 ]
-
-FailureKind = Literal["wrong", "crash", "timeout", "invalid_json", "invalid_solution"]
-FAILURE_KINDS: tuple[str, ...] = ("wrong", "crash", "timeout", "invalid_json", "invalid_solution")
-DEFAULT_TIMEOUT = 10.0
-
-
-class SolverCrash(Exception):
-    """The solver under test failed to produce an answer (non-zero exit, exception)."""
-
-
-class SolverTimeout(Exception):
-    """The solver under test ran past its timeout."""
 
 
 class SolverCheckError(AssertionError):
@@ -98,204 +135,77 @@ class _Stop(BaseException):
     treats Exceptions as test failures and would shrink them; this one passes straight through."""
 
 
-# -------------------------------------------------------------------------- solvers
-class CommandSolver:
-    """Run an external program on an instance file (module docstring).
-
-    Parameters
-    ----------
-    command : a shell command containing ``{instance}`` and optionally ``{solution}``;
-        e.g. ``"python my_solver.py {instance} {solution}"``.
-    timeout : seconds before the program (and its process group) is killed.
-    """
-
-    def __init__(self, command: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
-        if "{instance}" not in command:
-            raise ValueError(
-                f"command: must contain the placeholder {{instance}} (value: {command!r})"
-            )
-        if timeout <= 0:
-            raise ValueError(f"timeout: must be positive (value: {timeout!r})")
-        self.command = command
-        self.timeout = timeout
-
-    def __repr__(self) -> str:
-        return f"CommandSolver({self.command!r}, timeout={self.timeout})"
-
-    def __call__(self, instance: dict[str, Any]) -> str:
-        with tempfile.TemporaryDirectory(prefix="pamdp-fuzz-") as tmp:
-            instance_path = Path(tmp) / "instance.json"
-            solution_path = Path(tmp) / "solution.json"
-            instance_path.write_text(json.dumps(instance) + "\n", encoding="utf-8")
-            to_stdout = "{solution}" not in self.command
-            command = self.command.replace("{instance}", shlex.quote(str(instance_path))).replace(
-                "{solution}", shlex.quote(str(solution_path))
-            )
-            process = subprocess.Popen(
-                command,
-                shell=True,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
-            try:
-                out, err = process.communicate(timeout=self.timeout)
-            except subprocess.TimeoutExpired:
-                _kill_group(process)
-                process.communicate()
-                raise SolverTimeout(f"no answer within {self.timeout:g} s (killed)") from None
-            if process.returncode != 0:
-                tail = err.decode("utf-8", "replace").strip().splitlines()[-8:]
-                raise SolverCrash(
-                    f"exit status {process.returncode}" + (": " + "\n".join(tail) if tail else "")
-                )
-            if to_stdout:
-                return out.decode("utf-8", "replace")
-            if not solution_path.exists():
-                raise SolverCrash(
-                    f"exit status 0 but no solution file was written "
-                    f"({{solution}} = {solution_path})"
-                )
-            return solution_path.read_text(encoding="utf-8", errors="replace")
+def _made(kind: str, message: str = "", *rest: Any, **named: Any) -> Attempt:
+    return Attempt(kind, message, *rest, signature=signature_of(kind, message), **named)
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):  # pragma: no cover - already gone
-        process.kill()
+def classify(report: VerificationReport) -> tuple[str, str]:
+    """The failure kind of a verification report that is not ok, and its message: the first
+    violation kind present in :data:`theory.spe.VIOLATION_KINDS` order (module docstring)."""
+    present = {v.kind for v in report.violations}
+    kind = next(k for k in VIOLATION_KINDS if k in present)
+    first = next(v for v in report.violations if v.kind == kind)
+    more = len(report.violations) - 1
+    others = sorted(present - {kind}, key=VIOLATION_KINDS.index)
+    return kind, first.message + (
+        f" (and {more} more violation(s)" + (f": {', '.join(others)}" if others else "") + ")"
+        if more
+        else ""
+    )
 
 
-class FunctionSolver:
-    """Call a Python function on an instance (module docstring).
-
-    Parameters
-    ----------
-    fn : the solver function.
-    input : ``"document"`` (the FORMAT.md v1 dict, the default) or ``"model"`` (a
-        :class:`~theory.model.PrincipalAgentMDP` with exact data).
-
-    A function cannot be interrupted safely, so there is no timeout: use a
-    :class:`CommandSolver` to catch hangs.
-    """
-
-    def __init__(self, fn: Callable[[Any], Any], *, input: str = "document") -> None:
-        if not callable(fn):
-            raise TypeError(f"fn: must be callable (value: {fn!r})")
-        if input not in ("document", "model"):
-            raise ValueError(f"input: must be 'document' or 'model' (value: {input!r})")
-        self.fn = fn
-        self.input = input
-
-    def __repr__(self) -> str:
-        name = getattr(self.fn, "__qualname__", repr(self.fn))
-        return f"FunctionSolver({getattr(self.fn, '__module__', '?')}.{name})"
-
-    def __call__(self, instance: dict[str, Any], model: PrincipalAgentMDP | None = None) -> Any:
-        argument: Any = instance
-        if self.input == "model":
-            from theory.format import instance_from_dict
-
-            argument = model if model is not None else instance_from_dict(instance)
-        try:
-            result = self.fn(argument)
-        except Exception as error:
-            tail = "".join(traceback.format_exception(error)[-3:]).strip()
-            raise SolverCrash(f"{type(error).__name__}: {error}\n{tail}") from error
-        if model is None or isinstance(result, dict | str | bytes):
-            return result
-        if hasattr(result, "recommended") and hasattr(result, "contracts"):
-            return solution_to_dict(
-                model,
-                result.recommended,
-                result.contracts,
-                exact=bool(getattr(result, "exact", False)),
-            )
-        return result
+def _unsupported_document(data: Any) -> str | None:
+    if isinstance(data, dict) and "unsupported" in data and "policy" not in data:
+        return str(data["unsupported"]) or "unsupported"
+    return None
 
 
-Solver = CommandSolver | FunctionSolver | Callable[[dict[str, Any]], Any]
-
-
-# -------------------------------------------------------------------------- one attempt
-@dataclass(frozen=True)
-class Attempt:
-    """The verdict on one instance.
-
-    Attributes
-    ----------
-    kind : ``"ok"``, one of :data:`FAILURE_KINDS`, or ``"unchecked"`` (a discounted instance
-        with no SPE known to pamdp, see :func:`_judged`; not a failure).
-    message : what went wrong (empty when ok).
-    raw_output : the solver's answer as it came (text or object), None if it crashed.
-    solution : the parsed solution document (a dict), None if there is none.
-    report : the verification report, None unless the solution was well-formed.
-    seconds : time taken by the solver.
-    """
-
-    kind: str
-    message: str = ""
-    raw_output: Any = None
-    solution: dict[str, Any] | None = None
-    report: VerificationReport | None = None
-    seconds: float = 0.0
-
-    @property
-    def failed(self) -> bool:
-        return self.kind not in ("ok", UNCHECKED)
-
-
-def attempt(
-    solver: Solver, model: PrincipalAgentMDP, *, tolerance: Any = DEFAULT_TOLERANCE
-) -> Attempt:
+def attempt(solver: Solver, model: PrincipalAgentMDP, *, ties: Ties = DEFAULT_TIES) -> Attempt:
     """Run ``solver`` on ``model`` and verify its answer exactly (module docstring)."""
     document = instance_to_dict(model)
     start = time.perf_counter()
     try:
         raw = solver(document, model) if isinstance(solver, FunctionSolver) else solver(document)
+    except Unsupported as error:
+        return _made(UNSUPPORTED, str(error), seconds=time.perf_counter() - start)
     except SolverTimeout as error:
-        return Attempt("timeout", str(error), seconds=time.perf_counter() - start)
+        return _made(TIMEOUT, str(error), seconds=time.perf_counter() - start)
     except SolverCrash as error:
-        return Attempt("crash", str(error), seconds=time.perf_counter() - start)
+        return _made(CRASH, str(error), seconds=time.perf_counter() - start)
     except Exception as error:  # a plain callable that raised
-        return Attempt(
-            "crash", f"{type(error).__name__}: {error}", seconds=time.perf_counter() - start
-        )
+        return _made(CRASH, f"{type(error).__name__}: {error}", seconds=time.perf_counter() - start)
     seconds = time.perf_counter() - start
     data: Any = raw
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", "replace")
     if isinstance(raw, str):
         if not raw.strip():
-            return Attempt("invalid_json", "the solution is empty", raw, seconds=seconds)
+            return _made(INVALID_OUTPUT, "invalid JSON: the answer is empty", raw, seconds=seconds)
         try:
             data = loads_json(raw)
         except json.JSONDecodeError as error:
-            return Attempt("invalid_json", f"not valid JSON: {error}", raw, seconds=seconds)
+            return _made(INVALID_OUTPUT, f"invalid JSON: {error}", raw, seconds=seconds)
+    reason = _unsupported_document(data)
+    if reason is not None:
+        return _made(UNSUPPORTED, reason, raw, seconds=seconds)
     if not isinstance(data, dict):
-        return Attempt(
-            "invalid_solution",
+        return _made(
+            INVALID_OUTPUT,
             f"<document>: a solution must be a JSON object (value: {_clip(data)})",
             raw,
             seconds=seconds,
         )
     try:
         parsed = parse_solution(data, model)
-        report = verify_solution(model, parsed, tolerance=tolerance, reference=False)
+        report = verify_solution(
+            model, parsed, ties=ties, reference=False, allow_name_mismatch=True
+        )
     except SolutionError as error:
-        return Attempt("invalid_solution", str(error), raw, data, seconds=seconds)
+        return _made(INVALID_OUTPUT, str(error), raw, data, seconds=seconds)
     if report.ok:
-        return Attempt("ok", "", raw, data, report, seconds)
-    first = report.violations[0]
-    more = len(report.violations) - 1
-    return Attempt(
-        "wrong",
-        first.message + (f" (and {more} more violation(s))" if more else ""),
-        raw,
-        data,
-        report,
-        seconds,
-    )
+        return _made("ok", "", raw, data, report, seconds)
+    kind, message = classify(report)
+    return _made(kind, message, raw, data, report, seconds)
 
 
 def _clip(value: Any, limit: int = 200) -> str:
@@ -303,21 +213,16 @@ def _clip(value: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-#: Verdict on a discounted instance where the answer is not an SPE but pamdp finds none either.
-UNCHECKED = "unchecked"
-
-
 def _judged(result: Attempt, model: PrincipalAgentMDP) -> Attempt:
-    """Demote a ``wrong`` verdict on a discounted instance to ``unchecked`` when pamdp's own
-    reference (the meta-algorithm) is not an SPE either.
+    """Demote a violation on a discounted instance to ``unchecked`` when pamdp's own reference
+    (the meta-algorithm) is not an SPE either.
 
-    For γ < 1 a Markov SPE need not exist under the paper's tie conventions (PAPER.md §3: rents
-    couple states; the fuzzer found a two-state, γ = 9/10 instance where neither recommendation
-    in the looping state is an equilibrium), and then no answer can pass. Such instances are
-    counted (``FuzzReport.kinds_seen["unchecked"]``) and reported, never blamed on the solver.
-    Crashes, timeouts and malformed output are failures regardless.
+    For γ < 1 a pure stationary SPE need not exist under the paper's tie conventions (PAPER.md
+    §3; ``examples/no_pure_stationary_spe.json``), and then no pure stationary answer can
+    pass. Such instances are counted and reported, never blamed on the solver. Crashes,
+    timeouts and malformed output are failures regardless.
     """
-    if result.kind != "wrong" or model.is_episodic:
+    if result.kind not in VIOLATION_KINDS or model.is_episodic:
         return result
     _, method = reference_solution(model)
     if method.endswith("an SPE"):
@@ -326,521 +231,46 @@ def _judged(result: Attempt, model: PrincipalAgentMDP) -> Attempt:
         result,
         kind=UNCHECKED,
         message=f"not an SPE, but pamdp finds no SPE of this instance either ({method})",
+        signature=UNCHECKED,
     )
 
 
-# -------------------------------------------------------------------------- results
-def reference_solution(model: PrincipalAgentMDP) -> tuple[dict[str, Any], str]:
+def reference_solution(
+    model: PrincipalAgentMDP, ties: Ties = DEFAULT_TIES
+) -> tuple[dict[str, Any], str]:
     """pamdp's solution of ``model`` as a FORMAT.md v1 document, and how it was computed.
 
-    Episodic: exact backward induction (PAPER.md §2). Discounted: the meta-algorithm (floats,
-    PAPER.md §3). Either way the result is verified exactly and the verdict is part of the
-    description.
+    From :func:`solvers.solve.solve` with ``ties``: exact backward induction when episodic
+    (PAPER.md §2), the meta-algorithm in floats otherwise (PAPER.md §3). Either way the result
+    is verified exactly and the verdict is part of the description.
     """
-    from solvers.backward_induction import solve_backward_induction
-    from solvers.meta_algorithm import meta_algorithm
+    from solvers.solve import solve
 
-    if model.is_episodic:
-        spe = solve_backward_induction(model, exact=True)
-        document = solution_to_dict(
-            model,
-            spe.recommended,
-            spe.contracts,
-            principal_values=spe.principal_values,
-            agent_values=spe.agent_values,
-            exact=True,
-        )
-        method = "pamdp exact backward induction"
-    else:
-        result = meta_algorithm(model)
-        spe = result.solution
-        document = solution_to_dict(
-            model,
-            spe.recommended,
-            spe.contracts,
-            principal_values=spe.principal_values,
-            agent_values=spe.agent_values,
-        )
-        method = (
-            f"pamdp meta-algorithm ({result.iterations} iterations"
-            + ("" if result.converged else ", NOT converged")
-            + ")"
-        )
-    report = verify_solution(model, document, reference=False)
+    result = solve(model, exact=model.is_episodic, ties=ties)
+    spe = result.solution
+    document = solution_to_dict(
+        model,
+        spe.recommended,
+        spe.contracts,
+        principal_values=spe.principal_values,
+        agent_values=spe.agent_values,
+        exact=result.exact,
+    )
+    method = f"pamdp {result.label()}" + (
+        "" if result.method == "backward_induction" else f" ({result.status()})"
+    )
+    report = verify_solution(model, document, ties=ties, reference=False)
     method += ", verified: " + (
         "an SPE" if report.ok else f"NOT an SPE ({len(report.violations)} violation(s))"
     )
     return document, method
 
 
-@dataclass(frozen=True)
-class FuzzFailure:
-    """The minimal failing instance found, with the wrong and the right solution.
-
-    Attributes
-    ----------
-    kind : one of :data:`FAILURE_KINDS`.
-    message : the first problem, in words.
-    model : the minimal instance.
-    instance : its FORMAT.md v1 document.
-    attempt : the solver's attempt on it (raw output, parsed solution, verification report).
-    right_solution : pamdp's solution document; ``right_method`` says how it was computed.
-    shrink_complete : False if the shrink budget ran out first.
-    directory : where :meth:`save` wrote the files (None if not saved).
-    """
-
-    kind: str
-    message: str
-    model: PrincipalAgentMDP
-    instance: dict[str, Any]
-    attempt: Attempt
-    right_solution: dict[str, Any]
-    right_method: str
-    shrink_complete: bool = True
-    directory: Path | None = None
-
-    @property
-    def size(self) -> tuple[int, int, int]:
-        """``(|S|, |A|, |O|)`` of the minimal instance."""
-        return self.model.n_states, self.model.n_actions, self.model.n_outcomes
-
-    def side_by_side(self) -> str:
-        """Per state: the solver's policy and the true values it earns, next to pamdp's."""
-        model = self.model
-        wrong = self.attempt.solution
-        report = self.attempt.report
-        right = self.right_solution["policy"]
-        lines = [
-            f"  {'state':<8}| {'wrong: action':<13} {'contract':<22} {'true V^p':>10} "
-            f"| {'right: action':<13} {'contract':<22} {'V^p':>10}"
-        ]
-        for s in range(model.n_states):
-            w_action, w_contract, w_value = "—", "—", "—"
-            if (
-                wrong is not None
-                and isinstance(wrong.get("policy"), list)
-                and s < len(wrong["policy"])
-                and isinstance(wrong["policy"][s], dict)
-            ):
-                entry = wrong["policy"][s]
-                w_action = str(entry.get("recommended_action", "—"))
-                w_contract = _contract_cell(entry.get("contract"))
-            if report is not None:
-                w_value = _cell(report.states[s].principal_value)
-            r_entry = right[s]
-            lines.append(
-                f"  {model.states[s]:<8}| {w_action:<13} {w_contract:<22} {w_value:>10} "
-                f"| {r_entry['recommended_action']:<13} "
-                f"{_contract_cell(r_entry['contract']):<22} "
-                f"{_cell(to_fraction(r_entry.get('principal_value', 0))):>10}"
-            )
-        return "\n".join(lines)
-
-    def summary(self) -> str:
-        n_s, n_a, n_o = self.size
-        lines = [
-            f"FAILURE ({self.kind}) on a minimal instance with {n_s} state(s), {n_a} "
-            f"action(s), {n_o} outcome(s), γ = {_cell(to_fraction(self.model.discount))}"
-            + ("" if self.shrink_complete else " (shrinking stopped by its budget)"),
-            f"  {self.message}",
-        ]
-        report = self.attempt.report
-        if report is not None and len(report.violations) > 1:
-            for v in report.violations[1:8]:
-                lines.append(f"  - [{v.kind}] {v.message}")
-        lines.append("")
-        lines.append("wrong (solver under test) vs right (" + self.right_method + "):")
-        lines.append(self.side_by_side())
-        lines.append("")
-        lines.append("instance (FORMAT.md v1):")
-        lines.append(json.dumps(self.instance))
-        if self.directory is not None:
-            lines.append("")
-            lines.append(
-                f"saved to {self.directory}/ (instance.json, wrong_solution.json, "
-                "right_solution.json, report.txt); re-check with: pamdp verify "
-                f"{self.directory}/instance.json {self.directory}/wrong_solution.json"
-            )
-        return "\n".join(lines)
-
-    def save(self, directory: str | Path) -> FuzzFailure:
-        """Write the instance, both solutions and a report to ``directory``; return a copy
-        of this failure that knows where it was saved."""
-
-        path = Path(directory)
-        path.mkdir(parents=True, exist_ok=True)
-        (path / "instance.json").write_text(
-            json.dumps(self.instance, indent=1) + "\n", encoding="utf-8"
-        )
-        (path / "right_solution.json").write_text(
-            json.dumps(self.right_solution, indent=1) + "\n", encoding="utf-8"
-        )
-        wrong = self.attempt.solution
-        raw = self.attempt.raw_output
-        if wrong is not None:
-            (path / "wrong_solution.json").write_text(
-                json.dumps(wrong, indent=1, default=_json_default) + "\n", encoding="utf-8"
-            )
-        elif raw is not None:
-            (path / "wrong_output.txt").write_text(str(raw), encoding="utf-8")
-        saved = replace(self, directory=path)
-        text = saved.summary()
-        if self.attempt.report is not None:
-            text += "\n\n" + self.attempt.report.summary()
-        (path / "report.txt").write_text(text + "\n", encoding="utf-8")
-        return saved
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Fraction):
-        return f"{value.numerator}/{value.denominator}"
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return repr(value)
-
-
-def _cell(value: Fraction | None) -> str:
-    if value is None:
-        return "—"
-    if value.denominator == 1:
-        return str(value.numerator)
-    text = f"{value.numerator}/{value.denominator}"
-    return text if len(text) <= 10 else f"{float(value):.6g}"
-
-
-def _contract_cell(contract: Any) -> str:
-    if not isinstance(contract, list):
-        return "—"
-    parts = []
-    for x in contract:
-        try:
-            parts.append(_cell(to_fraction(x)))
-        except (TypeError, ValueError, ZeroDivisionError):
-            parts.append("?")
-    return "(" + ", ".join(parts) + ")"
-
-
-@dataclass(frozen=True)
-class FuzzReport:
-    """The outcome of a fuzzing run.
-
-    Attributes
-    ----------
-    solver : a description of the solver under test.
-    family, seed, max_examples, tolerance : the run's settings.
-    examples : distinct instances the solver was run on (search and shrinking).
-    seconds : wall time.
-    budget_exhausted : the time budget stopped the search before ``max_examples``.
-    failure : the minimal failure, or None if every answer was right.
-    kinds_seen : how many instances failed in each way (during search and shrinking).
-    """
-
-    solver: str
-    family: str
-    seed: int
-    max_examples: int
-    tolerance: Fraction
-    examples: int
-    seconds: float
-    budget_exhausted: bool = False
-    failure: FuzzFailure | None = None
-    kinds_seen: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.failure is None
-
-    def summary(self) -> str:
-        head = (
-            f"pamdp fuzz: {self.solver}: family {self.family}, seed {self.seed}, "
-            f"{self.examples} instance(s) solved in {self.seconds:.1f} s, tolerance "
-            f"{_cell(self.tolerance)}"
-        )
-        unchecked = self.kinds_seen.get(UNCHECKED, 0)
-        note = (
-            ""
-            if not unchecked
-            else (
-                f"\nnote: {unchecked} discounted instance(s) had no SPE known to pamdp (the "
-                "meta-algorithm did not reach one; a Markov SPE may not exist, PAPER.md §3): "
-                "the answers there were not counted as failures"
-            )
-        )
-        if self.failure is None:
-            return (
-                head
-                + "\nOK: every answer was an SPE within tolerance"
-                + (" (stopped by the time budget)" if self.budget_exhausted else "")
-                + note
-            )
-        return head + note + "\n" + self.failure.summary()
-
-
-# ------------------------------------------------------------------- structural shrinking
-@dataclass
-class _Fields:
-    """A FORMAT.md v1 instance as mutable lists of exact numbers (for structural shrinking)."""
-
-    name: str
-    states: list[str]
-    actions: list[str]
-    outcomes: list[str]
-    initial: int
-    gamma: Fraction
-    observed: bool
-    probs: list[list[list[Fraction]]]
-    agent: list[list[Fraction]]
-    principal: list[list[Fraction]]
-    transitions: list[list[list[tuple[int, Fraction]]]]
-
-    @classmethod
-    def of(cls, model: PrincipalAgentMDP) -> _Fields:
-        data = model.exact_data()
-        n_o = model.n_outcomes
-        offsets = model.transition_offsets.tolist()
-        nxt = model.transition_next.tolist()
-        tprob = data.transition_prob.tolist()
-        return cls(
-            model.name,
-            list(model.states),
-            list(model.actions),
-            list(model.outcomes),
-            model.initial_state,
-            data.discount,
-            model.observed_action,
-            data.outcome_probs.tolist(),
-            data.agent_reward.tolist(),
-            data.principal_reward.tolist(),
-            [
-                [
-                    [
-                        (nxt[k], tprob[k])
-                        for k in range(offsets[s * n_o + o], offsets[s * n_o + o + 1])
-                    ]
-                    for o in range(n_o)
-                ]
-                for s in range(model.n_states)
-            ],
-        )
-
-    def build(self) -> PrincipalAgentMDP | None:
-        from theory.format import instance_from_dict
-        from theory.model import InstanceError
-
-        n_s, n_a, n_o = len(self.states), len(self.actions), len(self.outcomes)
-        document: dict[str, Any] = {
-            "format": "pamdp/instance@1",
-            "name": f"fuzz counterexample S={n_s} A={n_a} O={n_o}",
-            "states": self.states,
-            "initial_state": self.states[self.initial],
-            "actions": self.actions,
-            "outcomes": self.outcomes,
-            "discount": self.gamma,
-            "outcome_probs": self.probs,
-            "agent_reward": self.agent,
-            "principal_reward": self.principal,
-            "transitions": [
-                [[[t, p] for t, p in entries] for entries in row] for row in self.transitions
-            ],
-        }
-        if self.observed:
-            document["observed_action"] = True
-        try:
-            return instance_from_dict(document)
-        except InstanceError:
-            return None
-
-    def keep_states(self, keep: list[int], initial: int) -> _Fields:
-        """Only the states ``keep`` (in that order); transitions to the others are dropped
-        and the rest renormalised (an emptied distribution ends the episode)."""
-        index = {s: i for i, s in enumerate(keep)}
-        transitions = []
-        for s in keep:
-            row = []
-            for entries in self.transitions[s]:
-                kept = [(index[t], p) for t, p in entries if t in index]
-                total = sum((p for _, p in kept), Fraction(0))
-                row.append([(t, p / total) for t, p in kept] if total else [])
-            transitions.append(row)
-        return _Fields(
-            self.name,
-            [self.states[s] for s in keep],
-            self.actions,
-            self.outcomes,
-            index[initial],
-            self.gamma,
-            self.observed,
-            [self.probs[s] for s in keep],
-            [self.agent[s] for s in keep],
-            [self.principal[s] for s in keep],
-            transitions,
-        )
-
-    def reachable(self, start: int) -> list[int]:
-        seen = {start}
-        stack = [start]
-        while stack:
-            s = stack.pop()
-            for entries in self.transitions[s]:
-                for t, _ in entries:
-                    if t not in seen:
-                        seen.add(t)
-                        stack.append(t)
-        return sorted(seen)
-
-    def fold_leaf(self, t: int) -> _Fields | None:
-        """Replace the leaf ``t`` (no successors) by its SPE values: every ``(s, o)`` that
-        leads to ``t`` for sure ends the episode instead, with ``γ V^p(t)`` added to
-        ``r^p(s, o)`` and ``γ Σ_o 𝒪(s, a)(o) V^a(t)`` to ``r(s, a)``. The SPE of the other
-        states is unchanged (PAPER.md §2: backward induction only sees ``t`` through its
-        values), so a solver bug that does not live in ``t`` survives the move. None when some
-        ``(s, o)`` reaches ``t`` only with probability < 1 (not representable)."""
-        from solvers.backward_induction import solve_backward_induction
-
-        if any(self.transitions[t][o] for o in range(len(self.outcomes))):
-            return None
-        parents = [
-            (s, o)
-            for s, row in enumerate(self.transitions)
-            if s != t
-            for o, entries in enumerate(row)
-            if any(u == t for u, _ in entries)
-        ]
-        if not parents or any(len(self.transitions[s][o]) != 1 for s, o in parents):
-            return None
-        leaf = self.keep_states([t], t).build()
-        if leaf is None:
-            return None
-        spe = solve_backward_induction(leaf, exact=True)
-        v_p, v_a = spe.principal_values[0], spe.agent_values[0]
-        agent = [list(row) for row in self.agent]
-        principal = [list(row) for row in self.principal]
-        transitions = [[list(entries) for entries in row] for row in self.transitions]
-        for s, o in parents:
-            principal[s][o] += self.gamma * v_p
-            for a in range(len(self.actions)):
-                agent[s][a] += self.gamma * self.probs[s][a][o] * v_a
-            transitions[s][o] = []
-        folded = replace(self, agent=agent, principal=principal, transitions=transitions)
-        return folded.keep_states([x for x in range(len(self.states)) if x != t], self.initial)
-
-    def drop_action(self, a: int) -> _Fields:
-        keep = [x for x in range(len(self.actions)) if x != a]
-        out = replace(
-            self,
-            actions=[self.actions[x] for x in keep],
-            probs=[[row[x] for x in keep] for row in self.probs],
-            agent=[[row[x] for x in keep] for row in self.agent],
-        )
-        if self.observed:  # the outcomes are the actions: drop the same outcome
-            out = out._drop_outcome_columns(a)
-        return out
-
-    def _drop_outcome_columns(self, o: int) -> _Fields:
-        keep = [x for x in range(len(self.outcomes)) if x != o]
-        return replace(
-            self,
-            outcomes=[self.outcomes[x] for x in keep],
-            probs=[[[row[x] for x in keep] for row in state] for state in self.probs],
-            principal=[[row[x] for x in keep] for row in self.principal],
-            transitions=[[row[x] for x in keep] for row in self.transitions],
-        )
-
-    def merge_outcome(self, o: int, into: int) -> _Fields:
-        """Hidden action: outcome ``o``'s probability goes to ``into``, then ``o`` is dropped."""
-        probs = [[list(row) for row in state] for state in self.probs]
-        for state in probs:
-            for row in state:
-                row[into] += row[o]
-        return replace(self, probs=probs)._drop_outcome_columns(o)
-
-    def zero_reward(self, which: str, s: int, k: int) -> _Fields:
-        table = [list(row) for row in (self.agent if which == "agent" else self.principal)]
-        table[s][k] = Fraction(0)
-        return replace(self, agent=table) if which == "agent" else replace(self, principal=table)
-
-    def candidates(self) -> list[_Fields]:
-        """Smaller instances, biggest reductions first."""
-        n_s, n_a, n_o = len(self.states), len(self.actions), len(self.outcomes)
-        out: list[_Fields] = []
-        for s in range(n_s):  # a subgame: the states reachable from s, rooted at s
-            keep = self.reachable(s)
-            if len(keep) < n_s:
-                out.append(self.keep_states(keep, s))
-        for t in range(n_s):
-            if t != self.initial:
-                out.append(self.keep_states([x for x in range(n_s) if x != t], self.initial))
-        for t in range(n_s):
-            if t != self.initial:
-                folded = self.fold_leaf(t)
-                if folded is not None:
-                    out.append(folded)
-        if n_a > 1:
-            out.extend(self.drop_action(a) for a in reversed(range(n_a)))
-        if not self.observed and n_o > 1:
-            out.extend(
-                self.merge_outcome(o, into)
-                for o in reversed(range(n_o))
-                for into in range(n_o)
-                if into != o
-            )
-        for which, table in (("agent", self.agent), ("principal", self.principal)):
-            out.extend(
-                self.zero_reward(which, s, k)
-                for s, row in enumerate(table)
-                for k, value in enumerate(row)
-                if value != 0
-            )
-        return out
-
-
-def _size_text(model: PrincipalAgentMDP) -> str:
-    return f"{model.n_states} state(s), {model.n_actions} action(s), {model.n_outcomes} outcome(s)"
-
-
-def _size_key(model: PrincipalAgentMDP) -> tuple[int, int, int, int]:
-    return (
-        model.n_states,
-        model.n_actions,
-        model.n_outcomes,
-        len(json.dumps(instance_to_dict(model))),
-    )
-
-
-def shrink_structurally(
-    model: PrincipalAgentMDP,
-    still_fails: Callable[[PrincipalAgentMDP], bool],
-    *,
-    deadline: float | None = None,
-) -> tuple[PrincipalAgentMDP, bool]:
-    """Greedy structural shrinking after Hypothesis' own (module docstring).
-
-    Repeatedly tries, on the current instance: the subgame rooted at each state; deleting a
-    state (transitions into it are dropped and renormalised); folding a leaf into its parents'
-    rewards (:meth:`_Fields.fold_leaf`); deleting an action; merging two outcomes; zeroing one
-    reward — and keeps the first candidate that is smaller and still
-    fails in the same way, until none does (a 1-minimal instance for these moves) or the
-    ``deadline`` (``time.monotonic()``) passes. Returns the instance and whether it finished.
-    """
-    current = model
-    progress = True
-    while progress:
-        progress = False
-        for candidate in _Fields.of(current).candidates():
-            if deadline is not None and time.monotonic() > deadline:
-                return current, False
-            smaller = candidate.build()
-            if smaller is None or _size_key(smaller) >= _size_key(current):
-                continue
-            if still_fails(smaller):
-                current = smaller
-                progress = True
-                break
-    return current, True
-
-
 # ------------------------------------------------------------------------------ driver
+def _key(model: PrincipalAgentMDP) -> str:
+    return json.dumps(instance_to_dict(model), sort_keys=True)
+
+
 def fuzz(
     solver: Solver,
     *,
@@ -852,11 +282,13 @@ def fuzz(
     min_outcomes: int = 2,
     max_outcomes: int = 3,
     observed_action: bool | None = None,
+    two_by_two: bool = False,
     max_examples: int = 100,
     seed: int = 0,
     time_budget: float | None = None,
     shrink_budget: float = 60.0,
-    tolerance: Any = DEFAULT_TOLERANCE,
+    stop_at_first: bool = False,
+    ties: Ties = DEFAULT_TIES,
     output_dir: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> FuzzReport:
@@ -864,8 +296,8 @@ def fuzz(
 
     Parameters
     ----------
-    solver : a :class:`CommandSolver`, a :class:`FunctionSolver`, or a plain callable taking
-        the instance document.
+    solver : a :class:`CommandSolver`, :class:`WorkerSolver`, :class:`FunctionSolver`, or a
+        plain callable taking the instance document. A worker is closed at the end.
     family : ``"episodic"``, ``"discounted"`` or ``"all"``
         (:func:`properties.strategies.instances`).
     min_states, max_states, min_actions, max_actions, min_outcomes, max_outcomes : instance
@@ -873,12 +305,16 @@ def fuzz(
         ``min_outcomes=2`` spend the search on instances where contracts matter; the
         structural shrinker still tries fewer actions and outcomes.
     observed_action : None draws hidden- and observed-action instances; True / False fixes one.
-    max_examples : instances to try before declaring success.
+    two_by_two : only instances with 2 actions and 2 outcomes (overrides the action and
+        outcome bounds).
+    max_examples : instances to try.
     seed : the search's random seed.
     time_budget : seconds for the search (None: no limit).
-    shrink_budget : seconds for shrinking a failure.
-    tolerance : the verification tolerance (:data:`properties.verify.DEFAULT_TOLERANCE`).
-    output_dir : save the minimal failure there (instance, both solutions, report).
+    shrink_budget : seconds for shrinking, shared by the failure classes.
+    stop_at_first : end the search at the first failure.
+    ties : the verification tolerances, margin and tie rule (:class:`theory.ties.Ties`).
+    output_dir : if any instance failed, save the run into a fresh folder there
+        (:func:`save_run`).
     progress : called with a line of text now and then (e.g. ``print``).
 
     Returns
@@ -895,127 +331,163 @@ def fuzz(
         raise ValueError(f"max_examples: must be at least 1 (value: {max_examples!r})")
     if time_budget is not None and time_budget <= 0:
         raise ValueError(f"time_budget: must be positive (value: {time_budget!r})")
-    tau = to_fraction(tolerance)
+    if shrink_budget < 0:
+        raise ValueError(f"shrink_budget: must be non-negative (value: {shrink_budget!r})")
+    if two_by_two:
+        min_actions = max_actions = min_outcomes = max_outcomes = 2
+    scope = {
+        "min_states": min_states,
+        "max_states": max_states,
+        "min_actions": min_actions,
+        "max_actions": max_actions,
+        "min_outcomes": min_outcomes,
+        "max_outcomes": max_outcomes,
+        "observed_action": observed_action,
+        "two_by_two": two_by_two,
+    }
     strategy = instances(
         family=family,  # type: ignore[arg-type]
-        min_states=min_states,
-        max_states=max_states,
-        min_actions=min_actions,
-        max_actions=max_actions,
-        min_outcomes=min_outcomes,
-        max_outcomes=max_outcomes,
-        observed_action=observed_action,
+        **{k: v for k, v in scope.items() if k != "two_by_two"},
         exact=True,
     )
     start = time.monotonic()
     deadline = None if time_budget is None else start + time_budget
     cache: dict[str, Attempt] = {}
-    kinds: dict[str, int] = {}
-    state: dict[str, Any] = {"last": None, "shrink_deadline": None, "exhausted": False}
+    order: list[str] = []  # the search's instances, in order
+    firsts: dict[tuple[str, str], tuple[int, PrincipalAgentMDP]] = {}
+    counts: dict[tuple[str, str], int] = {}
+    reasons: dict[str, int] = {}
+    stopped = "max_examples"
 
-    def condition(model: PrincipalAgentMDP) -> bool:
-        key = json.dumps(instance_to_dict(model), sort_keys=True)
+    def run(model: PrincipalAgentMDP, key: str) -> Attempt:
         known = cache.get(key)
         if known is None:
-            now = time.monotonic()
-            if state["shrink_deadline"] is not None:
-                if now > state["shrink_deadline"]:
-                    raise _Stop
-            elif deadline is not None and now > deadline:
-                state["exhausted"] = True
+            known = cache[key] = _judged(attempt(solver, model, ties=ties), model)
+        return known
+
+    def search(model: PrincipalAgentMDP) -> bool:
+        nonlocal stopped
+        key = _key(model)
+        if key in cache:
+            return False
+        if deadline is not None and time.monotonic() > deadline:
+            stopped = "time_budget"
+            raise _Stop
+        result = run(model, key)
+        order.append(key)
+        if result.kind == UNSUPPORTED:
+            reasons[result.signature] = reasons.get(result.signature, 0) + 1
+        if result.failed:
+            counts[result.key] = counts.get(result.key, 0) + 1
+            if result.key not in firsts:
+                firsts[result.key] = (len(order), model)
+                if progress is not None:
+                    progress(
+                        f"new failure class [{result.kind}] {result.signature} on instance "
+                        f"{len(order)} ({size_text(model)})"
+                    )
+            if stop_at_first:
+                stopped = "first_failure"
                 raise _Stop
-            known = cache[key] = _judged(attempt(solver, model, tolerance=tau), model)
-            if known.kind == UNCHECKED:
-                kinds[UNCHECKED] = kinds.get(UNCHECKED, 0) + 1
-            if known.failed:
-                kinds[known.kind] = kinds.get(known.kind, 0) + 1
-                if state["shrink_deadline"] is None:
-                    # Hypothesis gets half the shrink budget, the structural pass the rest
-                    state["shrink_start"] = time.monotonic()
-                    state["shrink_deadline"] = state["shrink_start"] + shrink_budget / 2
-                    if progress is not None:
-                        progress(
-                            f"failure ({known.kind}) on instance {len(cache)} "
-                            f"({_size_text(model)}); shrinking …"
-                        )
-                elif progress is not None:
-                    progress(f"shrinking: still failing with {_size_text(model)}")
-            elif progress is not None and state["shrink_deadline"] is None and len(cache) % 25 == 0:
-                progress(f"{len(cache)} instance(s) OK")
-        if known.failed:
-            state["last"] = model
-        return known.failed
+        elif progress is not None and len(order) % 25 == 0:
+            progress(f"{len(order)} instance(s) tried, {len(firsts)} failure class(es)")
+        return False
 
-    config = settings(
-        max_examples=max_examples,
-        deadline=None,
-        database=None,
-        phases=[Phase.generate, Phase.shrink],
-        verbosity=Verbosity.quiet,
-        suppress_health_check=list(HealthCheck),
-    )
-    minimal: PrincipalAgentMDP | None = None
-    complete = True
+    def config(n: int) -> Any:
+        return settings(
+            max_examples=n,
+            deadline=None,
+            database=None,
+            phases=[Phase.generate, Phase.shrink],
+            verbosity=Verbosity.quiet,
+            suppress_health_check=list(HealthCheck),
+        )
+
     try:
-        minimal = find(strategy, condition, settings=config, random=Random(seed))
-    except NoSuchExample:
-        minimal = None
-    except _Stop:
-        minimal = state["last"]
-        complete = minimal is None
-    description = (
-        solver.__repr__()
-        if isinstance(solver, CommandSolver | FunctionSolver)
-        else f"function {getattr(solver, '__qualname__', repr(solver))}"
-    )
-    failure = None
-    if minimal is not None:
-        kind = cache[json.dumps(instance_to_dict(minimal), sort_keys=True)].kind
-        shrink_deadline = max(
-            time.monotonic() + shrink_budget / 2,
-            state.get("shrink_start", time.monotonic()) + shrink_budget,
-        )
+        with contextlib.suppress(NoSuchExample, _Stop):
+            find(strategy, search, settings=config(max_examples), random=Random(seed))
+        tried = len(order)
+        classes: list[FailureClass] = []
+        shrink_end = time.monotonic() + shrink_budget
+        for number, (cls, (first_seen, first_model)) in enumerate(firsts.items()):
+            share = max(shrink_end - time.monotonic(), 0.0) / (len(firsts) - number)
+            limit = [time.monotonic() + share]
+            best = [first_model]
 
-        def same_failure(candidate: PrincipalAgentMDP) -> bool:
-            key = json.dumps(instance_to_dict(candidate), sort_keys=True)
-            if key not in cache:
-                cache[key] = _judged(attempt(solver, candidate, tolerance=tau), candidate)
-            return cache[key].kind == kind
+            def same(
+                model: PrincipalAgentMDP, cls: tuple[str, str] = cls, limit: list[float] = limit
+            ) -> bool:
+                key = _key(model)
+                if key not in cache and time.monotonic() > limit[0]:
+                    raise _Stop
+                return run(model, key).key == cls
 
-        minimal, finished = shrink_structurally(minimal, same_failure, deadline=shrink_deadline)
-        complete = complete and finished
-        if progress is not None:
-            progress(
-                f"minimal failing instance: {_size_text(minimal)}"
-                + ("" if complete else " (shrink budget exhausted)")
+            def hypothesis_same(
+                model: PrincipalAgentMDP, same: Any = same, best: list[Any] = best
+            ) -> bool:
+                if not same(model):
+                    return False
+                best[0] = model
+                return True
+
+            complete = True
+            if progress is not None:
+                progress(f"shrinking class {number + 1}/{len(firsts)} [{cls[0]}] {cls[1]} …")
+            try:
+                best[0] = find(
+                    strategy, hypothesis_same, settings=config(max_examples), random=Random(seed)
+                )
+            except NoSuchExample:
+                pass
+            except _Stop:
+                complete = False
+            # the structural pass gets at least half of this class's share
+            limit[0] = max(limit[0], time.monotonic() + share / 2)
+            try:
+                minimal, finished = shrink_structurally(best[0], same, deadline=limit[0])
+            except _Stop:  # pragma: no cover - shrink_structurally checks the deadline first
+                minimal, finished = best[0], False
+            complete = complete and finished
+            if progress is not None:
+                progress(f"  → minimal: {size_text(minimal)}")
+            right, method = reference_solution(minimal, ties)
+            classes.append(
+                FailureClass(
+                    kind=cls[0],
+                    signature=cls[1],
+                    count=counts[cls],
+                    first_seen=first_seen,
+                    first_model=first_model,
+                    first_message=cache[_key(first_model)].message,
+                    model=minimal,
+                    attempt=cache[_key(minimal)],
+                    right_solution=right,
+                    right_method=method,
+                    shrink_complete=complete,
+                )
             )
-        document = instance_to_dict(minimal)
-        tried = cache[json.dumps(document, sort_keys=True)]
-        right, method = reference_solution(minimal)
-        failure = FuzzFailure(
-            tried.kind,
-            tried.message,
-            minimal,
-            document,
-            tried,
-            right,
-            method,
-            shrink_complete=complete,
-        )
-        if output_dir is not None:
-            failure = failure.save(output_dir)
-    return FuzzReport(
-        description,
-        family,
-        seed,
-        max_examples,
-        tau,
-        len(cache),
-        time.monotonic() - start,
-        bool(state["exhausted"]),
-        failure,
-        kinds,
+    finally:
+        if isinstance(solver, WorkerSolver):
+            solver.close()
+    report = FuzzReport(
+        solver=describe(solver),
+        family=family,
+        seed=seed,
+        max_examples=max_examples,
+        tolerance=ties.agent_tol,
+        tried=tried,
+        seconds=time.monotonic() - start,
+        stopped=stopped,
+        failures=tuple(classes),
+        unsupported=sum(reasons.values()),
+        unsupported_reasons=dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
+        unchecked=sum(1 for key in order if cache[key].kind == UNCHECKED),
+        shrink_runs=len(cache) - tried,
+        scope=scope,
     )
+    if output_dir is not None and report.failures:
+        report = save_run(report, output_dir, solver, ties)
+    return report
 
 
 def check_solver(
@@ -1028,7 +500,8 @@ def check_solver(
     """Fuzz a Python solver function; raise :class:`SolverCheckError` if it is ever wrong.
 
     ``fn`` takes the instance document (or, with ``input="model"``, the model) and returns a
-    solution (module docstring). Keyword options are those of :func:`fuzz`. Use it in a test::
+    solution, or raises :class:`Unsupported` outside its scope. Keyword options are those of
+    :func:`fuzz`. Use it in a test::
 
         from properties import check_solver
 

@@ -15,11 +15,20 @@ passes a :class:`theory.model.PrincipalAgentMDP` instead) and returns a solution
   principal and agent utilities (1, 1/5; 19/20, 19/100; 6/5, 0);
 * ``pamdp[paper-tree/depth=5]`` — a 31-state tree of the paper's Fig. 3 family (PAPER.md §6);
 * ``pamdp[fuzz/FAMILY]`` — differential fuzzing (:func:`properties.fuzz.fuzz`) on each family
-  of ``--pamdp-families``, a failure shrunk to a minimal instance and saved next to the right
-  solution (the path is in the failure message).
+  of ``--pamdp-families``, each failure class shrunk to a minimal instance and saved next to
+  the right solution (the folder is in the failure message).
 
-Options: ``--pamdp-families`` (default ``episodic,discounted``), ``--pamdp-max-examples``,
-``--pamdp-seed``, ``--pamdp-tolerance``, ``--pamdp-timeout`` (commands), ``--pamdp-input``.
+A partial solver answers "unsupported" outside its scope (:class:`properties.fuzz.Unsupported`,
+exit status 3, or ``{"unsupported": "reason"}``): a known instance it does not support is
+skipped, fuzzed ones are counted and the share is shown in the item's report section.
+
+Options (the same scope as ``pamdp fuzz``): ``--pamdp-families`` (default
+``episodic,discounted``, i.e. ``pamdp fuzz --family all``), ``--pamdp-min-states``,
+``--pamdp-max-states``, ``--pamdp-min-actions``, ``--pamdp-max-actions``,
+``--pamdp-min-outcomes``, ``--pamdp-max-outcomes``, ``--pamdp-observed-action`` /
+``--pamdp-hidden-action``, ``--pamdp-two-by-two``, ``--pamdp-max-examples``, ``--pamdp-seed``,
+``--pamdp-shrink-budget``, ``--pamdp-tolerance``, ``--pamdp-timeout`` (commands and workers),
+``--pamdp-input``, ``--pamdp-worker``.
 The fixture ``pamdp_solver`` gives the solver under test to a project's own tests. A module
 that is not importable as installed is looked for in the rootdir too (as under
 ``python -m pytest``).
@@ -35,7 +44,18 @@ from typing import Any
 
 import pytest
 
+from theory.ties import Ties
+
 _FAMILIES = ("episodic", "discounted")
+#: size options and their defaults (those of properties.fuzz.fuzz and pamdp fuzz)
+_SIZES = {
+    "min_states": 1,
+    "max_states": 4,
+    "min_actions": 2,
+    "max_actions": 3,
+    "min_outcomes": 2,
+    "max_outcomes": 3,
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -53,6 +73,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help='run the suite against a program: "CMD {instance} {solution}"',
     )
     group.addoption(
+        "--pamdp-worker",
+        default=None,
+        metavar="CMD",
+        help="run the suite against a persistent worker (JSON lines, docs/VALIDATING.md)",
+    )
+    group.addoption(
         "--pamdp-input",
         default="document",
         choices=["document", "model"],
@@ -62,7 +88,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--pamdp-families",
         default=",".join(_FAMILIES),
         metavar="LIST",
-        help="comma-separated instance families to fuzz (default: episodic,discounted)",
+        help="comma-separated instance families to fuzz (default: episodic,discounted, the "
+        "same instances as pamdp fuzz --family all)",
+    )
+    for name, default in _SIZES.items():
+        group.addoption(
+            f"--pamdp-{name.replace('_', '-')}",
+            type=int,
+            default=default,
+            metavar="N",
+            help=f"fuzzed instances: {name.replace('_', ' ')} (default: {default})",
+        )
+    group.addoption(
+        "--pamdp-observed-action",
+        dest="pamdp_observed_action",
+        action="store_true",
+        default=None,
+        help="fuzz observed-action instances only",
+    )
+    group.addoption(
+        "--pamdp-hidden-action",
+        dest="pamdp_observed_action",
+        action="store_false",
+        help="fuzz hidden-action instances only",
+    )
+    group.addoption(
+        "--pamdp-two-by-two",
+        action="store_true",
+        default=False,
+        help="fuzz instances with 2 actions and 2 outcomes only",
     )
     group.addoption(
         "--pamdp-max-examples",
@@ -72,6 +126,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="fuzzed instances per family (default: 100)",
     )
     group.addoption("--pamdp-seed", type=int, default=0, help="fuzzing seed (default: 0)")
+    group.addoption(
+        "--pamdp-shrink-budget",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="seconds for shrinking per fuzzed family, shared by the failure classes (default: 60)",
+    )
     group.addoption(
         "--pamdp-tolerance",
         default="1e-9",
@@ -83,7 +144,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         default=10.0,
         metavar="SECONDS",
-        help="per-run timeout for --pamdp-command (default: 10)",
+        help="per-instance timeout for --pamdp-command / --pamdp-worker (default: 10)",
     )
 
 
@@ -94,12 +155,18 @@ class PamdpCheckFailed(Exception):
 class PamdpItem(pytest.Item):
     """One conformance check of the solver under test."""
 
-    def __init__(self, *, check: Callable[[], None], **kwargs: Any) -> None:
+    def __init__(
+        self, *, check: Callable[..., None], wants_item: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self._check = check
+        self._wants_item = wants_item
 
     def runtest(self) -> None:
-        self._check()
+        if self._wants_item:
+            self._check(self)
+        else:
+            self._check()
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, PamdpCheckFailed):
@@ -112,31 +179,39 @@ class PamdpItem(pytest.Item):
 
 def _solver(config: pytest.Config) -> Any:
     """The solver under test from the options, or None when none is named."""
-    from properties.fuzz import CommandSolver, FunctionSolver
+    from properties.fuzz import CommandSolver, FunctionSolver, WorkerSolver, load_function
 
     spec = config.getoption("--pamdp-solver")
     command = config.getoption("--pamdp-command")
-    if spec and command:
-        raise pytest.UsageError("give --pamdp-solver or --pamdp-command, not both")
+    worker = config.getoption("--pamdp-worker")
+    if sum(bool(x) for x in (spec, command, worker)) > 1:
+        raise pytest.UsageError(
+            "give one of --pamdp-solver, --pamdp-command and --pamdp-worker, not several"
+        )
+    timeout = config.getoption("--pamdp-timeout")
     if command:
         try:
-            return CommandSolver(command, timeout=config.getoption("--pamdp-timeout"))
+            return CommandSolver(command, timeout=timeout)
         except ValueError as error:
             raise pytest.UsageError(f"--pamdp-command: {error}") from None
+    if worker:
+        try:
+            return WorkerSolver(worker, timeout=timeout)
+        except ValueError as error:
+            raise pytest.UsageError(f"--pamdp-worker: {error}") from None
     if not spec:
         return None
-    from properties.fuzz_cli import _load_function
 
     try:
         try:
-            fn = _load_function(spec)
+            fn = load_function(spec)
         except ImportError:
             # as under ``python -m pytest``: modules next to the tests are importable
             root = str(config.rootpath)
             if root in sys.path:
                 raise
             sys.path.insert(0, root)
-            fn = _load_function(spec)
+            fn = load_function(spec)
     except (ValueError, ImportError, AttributeError) as error:
         raise pytest.UsageError(f"--pamdp-solver={spec}: cannot load it ({error})") from None
     return FunctionSolver(fn, input=config.getoption("--pamdp-input"))
@@ -157,9 +232,11 @@ def _known_instance_check(
     solver: Any, model: Any, expected: tuple[Fraction, Fraction] | None, tolerance: Fraction
 ) -> Callable[[], None]:
     def check() -> None:
-        from properties.fuzz import attempt
+        from properties.fuzz import UNSUPPORTED, attempt
 
-        result = attempt(solver, model, tolerance=tolerance)
+        result = attempt(solver, model, ties=Ties().with_tolerance(tolerance))
+        if result.kind == UNSUPPORTED:
+            pytest.skip(f"{model.name}: the solver answered unsupported: {result.message}")
         if result.failed:
             text = f"{model.name}: {result.kind}: {result.message}"
             if result.report is not None:
@@ -177,28 +254,50 @@ def _known_instance_check(
     return check
 
 
+def _scope(config: pytest.Config) -> dict[str, Any]:
+    """The fuzzing scope of the options (the keyword arguments of properties.fuzz.fuzz)."""
+    scope: dict[str, Any] = {
+        name: config.getoption(f"--pamdp-{name.replace('_', '-')}") for name in _SIZES
+    }
+    scope["observed_action"] = config.getoption("pamdp_observed_action")
+    scope["two_by_two"] = bool(config.getoption("--pamdp-two-by-two"))
+    return scope
+
+
 def _fuzz_check(
     solver: Any, family: str, config: pytest.Config, tolerance: Fraction
-) -> Callable[[], None]:
-    def check() -> None:
+) -> Callable[[PamdpItem], None]:
+    def check(item: PamdpItem) -> None:
+        from hypothesis.errors import InvalidArgument
+
         from properties.fuzz import fuzz
 
         directory = tempfile.mkdtemp(prefix=f"pamdp-fuzz-{family}-")
-        report = fuzz(
-            solver,
-            family=family,
-            max_examples=config.getoption("--pamdp-max-examples"),
-            seed=config.getoption("--pamdp-seed"),
-            tolerance=tolerance,
-            output_dir=directory,
-        )
+        try:
+            report = fuzz(
+                solver,
+                family=family,
+                max_examples=config.getoption("--pamdp-max-examples"),
+                seed=config.getoption("--pamdp-seed"),
+                shrink_budget=config.getoption("--pamdp-shrink-budget"),
+                ties=Ties().with_tolerance(tolerance),
+                output_dir=directory,
+                **_scope(config),
+            )
+        except (ValueError, InvalidArgument) as error:
+            raise pytest.UsageError(f"pamdp fuzzing options: {error}") from None
+        item.add_report_section("call", "pamdp", report.summary())
         if not report.ok:
             raise PamdpCheckFailed(report.summary())
+        if report.unsupported == report.tried:
+            pytest.skip(
+                f"fuzz/{family}: the solver answered unsupported on all {report.tried} instances"
+            )
 
     return check
 
 
-def _checks(solver: Any, config: pytest.Config) -> Iterator[tuple[str, Callable[[], None]]]:
+def _checks(solver: Any, config: pytest.Config) -> Iterator[tuple[str, Callable[..., None], bool]]:
     from theory.generators import paper_tree, three_state_example
 
     tolerance = _tolerance(config)
@@ -216,8 +315,9 @@ def _checks(solver: Any, config: pytest.Config) -> Iterator[tuple[str, Callable[
         ),
     ]
     for name, model, expected in hand:
-        yield name, _known_instance_check(solver, model, expected, tolerance)
-    yield "paper-tree/depth=5", _known_instance_check(solver, paper_tree(5, 0), None, tolerance)
+        yield name, _known_instance_check(solver, model, expected, tolerance), False
+    tree = _known_instance_check(solver, paper_tree(5, 0), None, tolerance)
+    yield "paper-tree/depth=5", tree, False
     families = [
         f.strip() for f in str(config.getoption("--pamdp-families")).split(",") if f.strip()
     ]
@@ -226,7 +326,7 @@ def _checks(solver: Any, config: pytest.Config) -> Iterator[tuple[str, Callable[
             raise pytest.UsageError(
                 f"--pamdp-families: unknown family {family!r} (use {', '.join(_FAMILIES)})"
             )
-        yield f"fuzz/{family}", _fuzz_check(solver, family, config, tolerance)
+        yield f"fuzz/{family}", _fuzz_check(solver, family, config, tolerance), True
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -237,18 +337,23 @@ def pytest_collection_modifyitems(
     solver = _solver(config)
     if solver is None:
         return
-    for name, check in _checks(solver, config):
+    for name, check, wants_item in _checks(solver, config):
         items.append(
             PamdpItem.from_parent(
-                session, name=f"pamdp[{name}]", nodeid=f"pamdp[{name}]", check=check
+                session,
+                name=f"pamdp[{name}]",
+                nodeid=f"pamdp[{name}]",
+                check=check,
+                wants_item=wants_item,
             )
         )
 
 
 @pytest.fixture
 def pamdp_solver(request: pytest.FixtureRequest) -> Any:
-    """The solver named by ``--pamdp-solver`` / ``--pamdp-command`` (skips if none)."""
+    """The solver named by ``--pamdp-solver`` / ``--pamdp-command`` / ``--pamdp-worker``
+    (skips if none)."""
     solver = _solver(request.config)
     if solver is None:
-        pytest.skip("no solver given (--pamdp-solver or --pamdp-command)")
+        pytest.skip("no solver given (--pamdp-solver, --pamdp-command or --pamdp-worker)")
     return solver

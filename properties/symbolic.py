@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from properties.theorems import PropertyResult
+from properties.results import PropertyResult
 from solvers.backward_induction import SPESolution, solve_backward_induction
 from theory.model import PrincipalAgentMDP, to_fraction
 

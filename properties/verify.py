@@ -10,40 +10,23 @@ everything is recomputed from the instance and the policy alone, in rational ari
    action ``π(s)`` it takes (ties to the recommendation), and both parties' values
    ``V^p(s)``, ``V^a(s)``.
 2. **Per state** ``s`` (every state, on and off the path: subgame perfection, PAPER.md §2):
-
-   * ``not_followed`` — the agent does not take ``a^p(s)``: its best alternative beats following
-     by more than the tolerance, ``max_a Q*((s, b_s), a) − Q*((s, b_s), a^p) > τ``;
-   * ``negative_payment`` — ``b_s(o) < −τ`` (limited liability, PAPER.md §1);
-   * ``overpayment`` — the agent follows but ``E_{𝒪(s, a^p)}[b_s]`` exceeds the cost of the
-     minimal implementation ``b*(s, a^p)`` under ``Q̄*(s, ·)`` by more than τ (the LP of
-     PAPER.md §1, solved exactly by :mod:`theory.exact_contracts`);
-   * ``principal_deviation`` — a one-shot deviation helps the principal: with continuation
-     ``W(s, o) = r^p(s, o) + γ Σ_{s'} T(s, o)(s') V^p(s')``, recommending ``a`` with its minimal
-     contract earns ``q(s, a) = Σ_o 𝒪(s, a)(o) W(s, o) − E[b*(s, a)]``, and
-     ``max_a q(s, a) − V^p(s) > τ`` for some ``a`` other than a followed ``a^p`` (a gain from
-     ``a^p`` itself is exactly the overpayment and is reported as such);
-   * ``claimed_value`` — a ``principal_value`` / ``agent_value`` given in the solution differs
-     from the true value by more than τ.
-
-3. **Utilities** ``V^p(s0)``, ``V^a(s0)`` and their gap to a reference SPE: exact backward
-   induction for episodic instances (:func:`solvers.backward_induction.solve_backward_induction`,
-   principal ties to the lowest index), the meta-algorithm (floats) for discounted ones.
-
-**Why this decides SPE.** The agent's strategy is its exact best response to ρ at every
-``(s, b)``; the principal's problem given that strategy is an MDP whose action at ``s`` is a
-contract, and the best contract that induces ``a`` is its minimal implementation (PAPER.md §1),
-so ``max_a q(s, a)`` is the best one-step deviation. By the one-shot deviation principle
-(backward induction when episodic; the policy-improvement theorem, Puterman 1994 Thm 6.2.6 /
-§6.4, when γ < 1) ρ is optimal for the principal at every state iff no state has a one-step gain.
-Hence: *no violation ⇔ (ρ, π) is an SPE* (within τ). An SPE need not be unique — principal ties
-change the agent's rents upstream, and for γ < 1 rents couple states (PAPER.md §3) — so a
-non-zero gap to the reference is information, not a violation.
-
-**Tolerance.** τ (default :data:`DEFAULT_TOLERANCE` = 10⁻⁹, absolute) is how far a float
-solution may miss: the agent follows when following costs it at most τ (its continuation is its
-optimal value, see :mod:`theory.exact_evaluation`), and each violation is reported only when its
-size exceeds τ. The arithmetic is always exact; ``tolerance=0`` is a strict exact check (then a
-float contract that misses the indifference point by 10⁻¹⁷ is, correctly, not followed).
+   the violations ``not_followed``, ``negative_payment``, ``overpayment``,
+   ``principal_deviation`` and ``claimed_value``, from the one SPE checker
+   :func:`theory.spe.check_spe`, whose docstring defines each kind, proves that *no violation
+   ⇔ SPE* (one-shot deviation principle) and states the tolerances (``ties.agent_tol``,
+   ``ties.principal_tol``, default 10⁻⁹; :data:`theory.ties.EXACT_TIES` is the strict exact
+   check) and the declared nudging margin ξ (``ties.margin``: overpayment is measured against
+   the ξ-nudged minimal contract, and the extra cost of nudging is reported per state).
+3. **Utilities** ``V^p(s0)``, ``V^a(s0)``, their ratio to and gap from a reference SPE from
+   :func:`solvers.solve.solve` with the same tie rule: exact backward induction for episodic
+   instances, the meta-algorithm (floats) for discounted ones. An SPE need not be unique
+   (docs/THEOREMS.md), so a non-zero gap is information, not a violation. The gap is
+   *reference minus policy*: positive when the policy earns less than the reference SPE.
+4. **A learned policy next to the SPE** (issue 12): the share of states where the policy
+   recommends the reference's action (all states, on-path states, weighted by the discounted
+   occupancy), the states where the agent deviates with the principal's shortfall there, and
+   — with a declared margin ξ — the payments above the minimal contract within the margin,
+   reported as *nudge* rather than overpayment.
 
 Negative payments are reported as violations rather than rejected as malformed input:
 :func:`parse_solution` reads them (everything else is validated by
@@ -60,11 +43,22 @@ from typing import Any
 
 import numpy as np
 
-import solvers.evaluation  # noqa: F401  (PolicyEvaluation; imported here, not in the timing)
-from theory.exact_contracts import minimal_contract_exact
-from theory.exact_evaluation import ExactPolicyData, evaluate_policy_exact
+from solvers.solve import solve
+from theory.exact_evaluation import ExactPolicyData
 from theory.format import SolutionDocument, SolutionError, solution_from_dict
 from theory.model import PrincipalAgentMDP, to_fraction
+from theory.rational import exact_string as _exact_str
+from theory.rational import format_rational as _fmt
+from theory.rational import short_rational as _short
+from theory.spe import (
+    CLAIMED_VALUE,
+    OVERPAYMENT,
+    VIOLATION_KINDS,
+    StateCheck,
+    Violation,
+    check_spe,
+)
+from theory.ties import DEFAULT_TIES, Ties
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -80,133 +74,12 @@ __all__ = [
     "verify_solution",
 ]
 
-#: Default absolute tolerance: float solutions are accepted when they miss by at most this.
-DEFAULT_TOLERANCE = Fraction(1, 10**9)
-
-NOT_FOLLOWED = "not_followed"
-NEGATIVE_PAYMENT = "negative_payment"
-OVERPAYMENT = "overpayment"
-PRINCIPAL_DEVIATION = "principal_deviation"
-CLAIMED_VALUE = "claimed_value"
-#: Every kind of violation, in the order they are listed per state.
-VIOLATION_KINDS: tuple[str, ...] = (
-    NOT_FOLLOWED,
-    NEGATIVE_PAYMENT,
-    OVERPAYMENT,
-    PRINCIPAL_DEVIATION,
-    CLAIMED_VALUE,
-)
-
-_ZERO = Fraction(0)
-
-
-def _fmt(value: Fraction | None) -> str:
-    """A rational for people: exact when short, else a 10-digit decimal."""
-    if value is None:
-        return "—"
-    if value.denominator == 1:
-        return str(value.numerator)
-    if value.denominator <= 10**6 and abs(value.numerator) <= 10**9:
-        return f"{value.numerator}/{value.denominator}"
-    return f"{float(value):.10g}"
-
-
-def _short(value: Fraction | None) -> str:
-    """A rational in at most 11 characters: exact when it fits, else 6 significant digits."""
-    if value is None:
-        return "—"
-    text = _fmt(value)
-    return text if len(text) <= 11 else f"{float(value):.6g}"
-
-
-def _exact_str(value: Fraction | None) -> str | None:
-    if value is None:
-        return None
-    return (
-        str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
-    )
+#: Default absolute tolerance: float solutions are accepted when they miss by at most this
+#: (the default :class:`~theory.ties.Ties`' agent and principal tolerances).
+DEFAULT_TOLERANCE = DEFAULT_TIES.agent_tol
 
 
 # --------------------------------------------------------------------------- the report
-@dataclass(frozen=True)
-class Violation:
-    """One failed check.
-
-    Attributes
-    ----------
-    kind : one of :data:`VIOLATION_KINDS`.
-    state : the state's index, or ``None`` for a claim about the initial state's utility.
-    state_name : the state's name (``""`` when ``state`` is None).
-    amount : the size of the violation (always > the tolerance).
-    message : what is wrong, naming the state, the actions and the numbers.
-    """
-
-    kind: str
-    state: int | None
-    state_name: str
-    amount: Fraction
-    message: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "state": self.state_name or None,
-            "index": self.state,
-            "amount": _exact_str(self.amount),
-            "amount_float": float(self.amount),
-            "message": self.message,
-        }
-
-
-@dataclass(frozen=True)
-class StateCheck:
-    """Everything verified in one state (module docstring, item 2).
-
-    Attributes
-    ----------
-    state, name : index and name.
-    recommended : ``a^p(s)`` (−1 = no recommendation).
-    agent_action : the action the exact agent takes.
-    on_path : whether the state is reached from the initial state with positive probability
-        under the agent's actual behaviour.
-    contract : the offered payments ``b_s(o)``.
-    expected_payment : ``E_{𝒪(s, π(s))}[b_s]``, what the principal pays in expectation.
-    follow_deficit : ``max_a Q*((s, b_s), a) − Q*((s, b_s), a^p) ≥ 0``: what following costs the
-        agent (0 = it is among its best actions).
-    minimal_payment : the cost of the minimal implementation of ``a^p`` under ``Q̄*(s, ·)``
-        (``None``: no recommendation, or ``a^p`` cannot be implemented by any contract).
-    overpayment : ``E_{𝒪(s, a^p)}[b_s] − minimal_payment`` when the agent follows, else None.
-    best_action : the principal's best one-step action (``agent_action`` when no deviation
-        gains anything).
-    deviation_gain : ``max(0, max_a q(s, a) − V^p(s))``, the best one-shot deviation's gain.
-    principal_value, agent_value : the true ``V^p(s)`` and ``V^a(s)``.
-    claimed_principal_value, claimed_agent_value : the solution's claims (None if absent).
-    violations : the failed checks of this state.
-    """
-
-    state: int
-    name: str
-    recommended: int
-    agent_action: int
-    on_path: bool
-    contract: tuple[Fraction, ...]
-    expected_payment: Fraction
-    follow_deficit: Fraction
-    minimal_payment: Fraction | None
-    overpayment: Fraction | None
-    best_action: int
-    deviation_gain: Fraction
-    principal_value: Fraction
-    agent_value: Fraction
-    claimed_principal_value: Fraction | None = None
-    claimed_agent_value: Fraction | None = None
-    violations: tuple[Violation, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return not self.violations
-
-
 @dataclass(frozen=True)
 class ReferenceValues:
     """A reference SPE's utilities at the initial state, for the gap.
@@ -218,6 +91,8 @@ class ReferenceValues:
     method : how the reference was computed.
     exact : whether it is exact.
     note : caveats (e.g. the meta-algorithm did not converge); ``""`` if none.
+    recommended, principal_values : the reference's recommendation and ``V^p`` in every state
+        (for the per-state comparison of a learned policy), None when unknown.
     """
 
     principal: Fraction
@@ -225,6 +100,8 @@ class ReferenceValues:
     method: str
     exact: bool
     note: str = ""
+    recommended: tuple[int, ...] | None = None
+    principal_values: tuple[Fraction, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -246,6 +123,10 @@ class VerificationReport:
     warnings : remarks that are not violations (e.g. the solution names another instance).
     actions : the action names.
     seconds : wall time of the verification.
+    ties : the tolerances and the declared nudging margin ξ.
+    visits : per state, the discounted occupancy ``Σ_t γ^t Pr(s_t = s)`` from the initial state
+        under the agent's actual behaviour (episodic γ = 1: the expected number of visits),
+        in floats; the weights of :meth:`visit_weighted_accuracy`.
     """
 
     instance_name: str
@@ -266,6 +147,8 @@ class VerificationReport:
     warnings: tuple[str, ...] = ()
     actions: tuple[str, ...] = ()
     seconds: float = field(default=0.0, compare=False)
+    ties: Ties = DEFAULT_TIES
+    visits: tuple[float, ...] = ()
 
     def action_name(self, action: int) -> str:
         """An action's name (its index if the names are unknown; "—" for none)."""
@@ -303,13 +186,70 @@ class VerificationReport:
             out[v.kind] += 1
         return out
 
+    # ----------------------------------------------------- a learned policy vs the SPE
+    @property
+    def principal_ratio(self) -> Fraction | None:
+        """``V^p(s0) ÷ V^p_SPE(s0)`` (None without a reference or when it is 0)."""
+        ref = self.reference
+        return None if ref is None or ref.principal == 0 else self.principal_utility / ref.principal
+
+    @property
+    def agent_ratio(self) -> Fraction | None:
+        """``V^a(s0) ÷ V^a_SPE(s0)`` (None without a reference or when it is 0)."""
+        ref = self.reference
+        return None if ref is None or ref.agent == 0 else self.agent_utility / ref.agent
+
+    def matches(self) -> list[bool] | None:
+        """Per state: does the policy recommend the reference SPE's action? (None: unknown.)"""
+        ref = None if self.reference is None else self.reference.recommended
+        if ref is None:
+            return None
+        return [c.recommended == ref[c.state] for c in self.states]
+
+    def accuracy(self, *, on_path: bool = False) -> tuple[int, int] | None:
+        """(states recommending the reference SPE's action, states), over every state or only
+        those on the path. The SPE need not be unique, so a mismatch is information."""
+        matches = self.matches()
+        if matches is None:
+            return None
+        kept = [m for m, c in zip(matches, self.states, strict=True) if c.on_path or not on_path]
+        return sum(kept), len(kept)
+
+    def visit_weighted_accuracy(self) -> float | None:
+        """``Σ_s visits(s) [match(s)] ÷ Σ_s visits(s)`` (:attr:`visits`)."""
+        matches = self.matches()
+        if matches is None or not self.visits or sum(self.visits) <= 0:
+            return None
+        return sum(w for w, m in zip(self.visits, matches, strict=True) if m) / sum(self.visits)
+
+    def deviations(self) -> list[tuple[StateCheck, Fraction | None]]:
+        """States where the agent does not take the recommended action, each with the
+        principal's shortfall there (reference ``V^p(s)`` minus the policy's; None if unknown).
+        The agent's own gain from deviating is ``StateCheck.follow_deficit``."""
+        ref = None if self.reference is None else self.reference.principal_values
+        return [
+            (c, None if ref is None else ref[c.state] - c.principal_value)
+            for c in self.states
+            if c.recommended >= 0 and c.agent_action != c.recommended
+        ]
+
+    def nudge_paid(self, check: StateCheck) -> Fraction | None:
+        """What the state pays above the unnudged minimal contract, when that is within the
+        declared margin ξ (a *nudge*, not a violation); None otherwise."""
+        if check.nudge is None or check.overpayment is None or check.minimal_payment is None:
+            return None
+        above = check.overpayment + check.nudge
+        if above <= 0 or check.overpayment > self.ties.principal_tol:
+            return None
+        return min(above, check.nudge)
+
     # ------------------------------------------------------------------------ rendering
     def summary(self, *, max_states: int = 30, max_violations: int = 50) -> str:
         """A readable report: verdict, utilities and gap, violations, a per-state table."""
         lines = [
             f"pamdp verify: {self.instance_name or '(unnamed instance)'}",
-            f"  instance    : {self.n_states} states, {self.n_actions} actions, "
-            f"{self.n_outcomes} outcomes, γ = {_fmt(self.discount)}, "
+            f"  instance    : {_n(self.n_states, 'state')}, {_n(self.n_actions, 'action')}, "
+            f"{_n(self.n_outcomes, 'outcome')}, γ = {_fmt(self.discount)}, "
             + ("observed action" if self.observed_action else "hidden action"),
             f"  tolerance   : {_fmt(self.tolerance)} (absolute; arithmetic exact)",
         ]
@@ -320,8 +260,8 @@ class VerificationReport:
             n_bad = len(self.violating_states())
             kinds = ", ".join(f"{k} ×{n}" for k, n in self.counts().items() if n)
             lines.append(
-                f"  verdict     : NOT an SPE — {len(violations)} violation(s) in "
-                f"{n_bad} of {self.n_states} state(s)"
+                f"  verdict     : NOT an SPE — {_n(len(violations), 'violation')} in "
+                f"{n_bad} of {_n(self.n_states, 'state')}"
                 + (" and the top-level claims" if self.top_violations else "")
                 + f" ({kinds})"
             )
@@ -338,6 +278,11 @@ class VerificationReport:
                 f"  reference   : {self.reference.method}"
                 + (f" ({self.reference.note})" if self.reference.note else "")
             )
+            lines.append(
+                "  gap         : reference minus policy (positive: the policy earns less than the "
+                "reference SPE)"
+            )
+        lines.extend(_learned_lines(self))
         for warning in self.warnings:
             lines.append(f"  warning     : {warning}")
         if violations:
@@ -369,73 +314,171 @@ class VerificationReport:
             )
         else:
             lines.append("per state")
+        ref_rec = None if self.reference is None else self.reference.recommended
         lines.append(
-            f"  {'state':<10} {'rec':>5} {'agent':>5} {'path':>4} {'E[pay]':>11} "
-            f"{'minimal':>11} {'V^p':>11} {'V^a':>11} {'dev.gain':>11}  ok"
+            f"  {'state':<10} {'rec':>5} {'SPE':>5} {'agent':>5} {'path':>4} {'E[pay]':>11} "
+            f"{'minimal':>11} {'nudge':>9} {'V^p':>11} {'V^a':>11} {'dev.gain':>11}  ok"
         )
         for c in shown:
+            nudge = self.nudge_paid(c)
             lines.append(
                 f"  {c.name:<10} {self.action_name(c.recommended):>5} "
+                f"{'?' if ref_rec is None else self.action_name(ref_rec[c.state]):>5} "
                 f"{self.action_name(c.agent_action):>5} "
                 f"{'yes' if c.on_path else 'no':>4} {_short(c.expected_payment):>11} "
-                f"{_short(c.minimal_payment):>11} {_short(c.principal_value):>11} "
+                f"{_short(c.minimal_payment):>11} {'' if nudge is None else _short(nudge):>9} "
+                f"{_short(c.principal_value):>11} "
                 f"{_short(c.agent_value):>11} {_short(c.deviation_gain):>11}  "
                 + ("yes" if c.ok else "NO")
+            )
+        if self.ties.margin:
+            lines.append(
+                f"  (minimal: the ξ-nudged minimal contract, ξ = {_fmt(self.ties.margin)}; nudge: "
+                "paid above the unnudged minimal contract, within the margin)"
             )
         lines.append(f"\n(verified in {self.seconds:.3f} s)")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready document (``"format": "pamdp/verification@1"``); numbers are exact
-        ``"p/q"`` strings, with ``*_float`` companions for the utilities."""
+        """A JSON-ready document (``"format": "pamdp/verification@2"``): every number as
+        ``{"exact": "p/q", "float": x}`` (:func:`_num`); ``gap_convention`` states the sign of
+        the gaps (reference minus policy)."""
         ref = self.reference
+        ref_rec = None if ref is None else ref.recommended
+        accuracy, on_path = self.accuracy(), self.accuracy(on_path=True)
         return {
-            "format": "pamdp/verification@1",
+            "format": "pamdp/verification@2",
             "instance": self.instance_name,
             "ok": self.ok,
-            "tolerance": _exact_str(self.tolerance),
-            "principal_utility": _exact_str(self.principal_utility),
-            "agent_utility": _exact_str(self.agent_utility),
-            "principal_utility_float": float(self.principal_utility),
-            "agent_utility_float": float(self.agent_utility),
+            "tolerance": _num(self.tolerance),
+            "margin": _num(self.ties.margin),
+            "principal_utility": _num(self.principal_utility),
+            "agent_utility": _num(self.agent_utility),
             "reference": None
             if ref is None
             else {
-                "principal": _exact_str(ref.principal),
-                "agent": _exact_str(ref.agent),
-                "principal_float": float(ref.principal),
-                "agent_float": float(ref.agent),
+                "principal": _num(ref.principal),
+                "agent": _num(ref.agent),
                 "method": ref.method,
                 "exact": ref.exact,
                 "note": ref.note,
             },
-            "principal_gap": _exact_str(self.principal_gap),
-            "agent_gap": _exact_str(self.agent_gap),
+            "gap_convention": "reference minus policy: positive when the policy earns less "
+            "than the reference SPE",
+            "principal_gap": _num(self.principal_gap),
+            "agent_gap": _num(self.agent_gap),
+            "principal_ratio": _num(self.principal_ratio),
+            "agent_ratio": _num(self.agent_ratio),
+            "accuracy": None if accuracy is None else {"match": accuracy[0], "states": accuracy[1]},
+            "accuracy_on_path": None
+            if on_path is None
+            else {"match": on_path[0], "states": on_path[1]},
+            "visit_weighted_accuracy": self.visit_weighted_accuracy(),
+            "deviations": [
+                {
+                    "state": c.name,
+                    "recommended": self.action_name(c.recommended),
+                    "agent_action": self.action_name(c.agent_action),
+                    "agent_gain": _num(c.follow_deficit),
+                    "principal_shortfall": _num(shortfall),
+                }
+                for c, shortfall in self.deviations()
+            ],
             "counts": self.counts(),
-            "violations": [v.to_dict() for v in self.violations],
+            "violations": [{**v.to_dict(), "amount": _num(v.amount)} for v in self.violations],
             "warnings": list(self.warnings),
             "states": [
                 {
                     "state": c.name,
                     "index": c.state,
                     "recommended": self.action_name(c.recommended) if c.recommended >= 0 else None,
+                    "spe_recommended": None
+                    if ref_rec is None
+                    else self.action_name(ref_rec[c.state]),
                     "agent_action": self.action_name(c.agent_action),
                     "on_path": c.on_path,
-                    "contract": [_exact_str(x) for x in c.contract],
-                    "expected_payment": _exact_str(c.expected_payment),
-                    "follow_deficit": _exact_str(c.follow_deficit),
-                    "minimal_payment": _exact_str(c.minimal_payment),
-                    "overpayment": _exact_str(c.overpayment),
+                    "visits": self.visits[c.state] if self.visits else None,
+                    "contract": [_num(x) for x in c.contract],
+                    "expected_payment": _num(c.expected_payment),
+                    "follow_deficit": _num(c.follow_deficit),
+                    "minimal_payment": _num(c.minimal_payment),
+                    "overpayment": _num(c.overpayment),
+                    "nudge": _num(self.nudge_paid(c)),
                     "best_action": self.action_name(c.best_action),
-                    "deviation_gain": _exact_str(c.deviation_gain),
-                    "principal_value": _exact_str(c.principal_value),
-                    "agent_value": _exact_str(c.agent_value),
+                    "deviation_gain": _num(c.deviation_gain),
+                    "principal_value": _num(c.principal_value),
+                    "agent_value": _num(c.agent_value),
                     "ok": c.ok,
                 }
                 for c in self.states
             ],
             "seconds": self.seconds,
         }
+
+
+def _n(count: int, noun: str) -> str:
+    """``"1 state"``, ``"2 states"``."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def _num(value: Fraction | None) -> dict[str, Any] | None:
+    """A number in the JSON report: ``{"exact": "p/q", "float": ...}`` (None stays None)."""
+    return None if value is None else {"exact": _exact_str(value), "float": float(value)}
+
+
+def _share(pair: tuple[int, int] | None) -> str:
+    if pair is None:
+        return "?"
+    hit, total = pair
+    return f"{hit} of {_n(total, 'state')}" + (f" ({100 * hit / total:.0f}%)" if total else "")
+
+
+def _learned_lines(report: VerificationReport) -> list[str]:
+    """The learned-policy comparison of :meth:`VerificationReport.summary`."""
+    lines = []
+    if report.reference is not None:
+        ratios = [
+            f"{who} ÷ SPE = {'—' if r is None else f'{float(r):.6g}'}"
+            for who, r in (("V^p", report.principal_ratio), ("V^a", report.agent_ratio))
+        ]
+        lines.append("  ratio       : " + ", ".join(ratios))
+    if report.matches() is not None:
+        weighted = report.visit_weighted_accuracy()
+        lines.append(
+            f"  accuracy    : the reference SPE's action in {_share(report.accuracy())}; on the "
+            f"path {_share(report.accuracy(on_path=True))}; visit-weighted "
+            + ("—" if weighted is None else f"{100 * weighted:.1f}%")
+        )
+    deviations = report.deviations()
+    if deviations:
+        parts = []
+        for c, shortfall in deviations[:10]:
+            parts.append(
+                f"{c.name} (recommended {report.action_name(c.recommended)}, takes "
+                f"{report.action_name(c.agent_action)}, which it prefers by "
+                f"{_fmt(c.follow_deficit)}"
+                + ("" if shortfall is None else f"; principal short by {_fmt(shortfall)}")
+                + ")"
+            )
+        more = f" and {len(deviations) - 10} more" if len(deviations) > 10 else ""
+        lines.append(
+            f"  deviations  : the agent deviates in {_n(len(deviations), 'state')}: "
+            + "; ".join(parts)
+            + more
+        )
+    nudged = [(c, x) for c in report.states if (x := report.nudge_paid(c)) is not None]
+    if nudged:
+        lines.append(
+            f"  nudge       : {_n(len(nudged), 'state')} pay above the minimal contract within "
+            f"the declared margin ξ = {_fmt(report.ties.margin)} (at most "
+            f"{_fmt(max(x for _, x in nudged))} in expectation): reported, not violations"
+        )
+    elif not report.ties.margin and report.counts()[OVERPAYMENT]:
+        lines.append(
+            "  nudge       : none declared; if the overpayments are deliberate nudges, declare "
+            "the margin with --margin ξ"
+        )
+    return lines
 
 
 def _gap_text(gap: Fraction | None, reference: ReferenceValues | None, who: str) -> str:
@@ -451,33 +494,35 @@ def _with_exact(model: PrincipalAgentMDP) -> PrincipalAgentMDP:
     return model if model.exact is not None else replace(model, exact=model.exact_data())
 
 
-def reference_values(model: PrincipalAgentMDP) -> ReferenceValues:
-    """A reference SPE's utilities at the initial state (module docstring, item 3).
+def reference_values(model: PrincipalAgentMDP, ties: Ties = DEFAULT_TIES) -> ReferenceValues:
+    """A reference SPE's utilities at the initial state (module docstring, item 3), from
+    :func:`solvers.solve.solve` with the same ``ties``.
 
-    Episodic: exact backward induction (principal ties to the lowest index). Discounted: the
-    meta-algorithm in floats (an SPE need not be unique there, PAPER.md §3).
+    Episodic: exact backward induction. Discounted: the meta-algorithm in floats (an SPE need
+    not be unique there, PAPER.md §3).
     """
     s0 = model.initial_state
-    if model.is_episodic:
-        from solvers.backward_induction import solve_backward_induction
-
-        spe = solve_backward_induction(model, exact=True)
+    result = solve(model, exact=model.is_episodic, ties=ties)
+    spe = result.solution
+    recommended = tuple(int(a) for a in spe.recommended)
+    if result.exact:
         return ReferenceValues(
             spe.principal_values[s0],
             spe.agent_values[s0],
-            "exact backward induction, principal ties to the lowest index",
+            f"exact backward induction, principal ties: {ties.principal_rule}",
             True,
+            recommended=recommended,
+            principal_values=tuple(spe.principal_values),
         )
-    from solvers.meta_algorithm import meta_algorithm
-
-    result = meta_algorithm(model)
-    note = "" if result.converged else f"did NOT converge in {result.iterations} iterations"
+    note = "" if result.converged else result.status()
     return ReferenceValues(
-        to_fraction(float(result.solution.principal_values[s0])),
-        to_fraction(float(result.solution.agent_values[s0])),
+        to_fraction(float(spe.principal_values[s0])),
+        to_fraction(float(spe.agent_values[s0])),
         f"meta-algorithm (floats, {result.iterations} iterations)",
         False,
         note,
+        recommended=recommended,
+        principal_values=tuple(to_fraction(float(v)) for v in spe.principal_values),
     )
 
 
@@ -490,11 +535,14 @@ def verify_policy(
     agent_values: Any = None,
     claimed_principal_utility: Any = None,
     claimed_agent_utility: Any = None,
-    tolerance: Any = DEFAULT_TOLERANCE,
+    ties: Ties = DEFAULT_TIES,
     reference: bool | ReferenceValues = True,
     warnings: tuple[str, ...] = (),
 ) -> VerificationReport:
     """Verify a principal policy exactly (module docstring).
+
+    The per-state verdicts come from the one SPE checker, :func:`theory.spe.check_spe`; this
+    function adds the top-level claims, the reference SPE and the report.
 
     Parameters
     ----------
@@ -505,7 +553,8 @@ def verify_policy(
         shortest decimals); negative entries are reported, not rejected.
     principal_values, agent_values : optional (S,) claimed values (entries may be None).
     claimed_principal_utility, claimed_agent_utility : optional claims at the initial state.
-    tolerance : τ ≥ 0 (default :data:`DEFAULT_TOLERANCE`); 0 = strict exact check.
+    ties : tolerances τ (``agent_tol``, ``principal_tol``; default 1e-9, ``EXACT_TIES`` for a
+        strict exact check), the declared nudging margin ξ, and the reference's tie rule.
     reference : compute the reference SPE for the gap (True), skip it (False), or use the
         given :class:`ReferenceValues`.
     warnings : remarks to carry into the report.
@@ -518,172 +567,32 @@ def verify_policy(
     Raises
     ------
     ValueError
-        A malformed policy or claim (naming the field, index and value) or a negative τ.
+        A malformed policy or claim (naming the field, index and value).
     """
     start = time.perf_counter()
-    tau = to_fraction(tolerance)
-    if tau < 0:
-        raise ValueError(f"tolerance must be non-negative (value: {tolerance!r})")
     model = _with_exact(model)
     data = ExactPolicyData(model)
-    evaluation = evaluate_policy_exact(model, recommended, contracts, tie_tolerance=tau, data=data)
-    n_s, n_a, n_o = data.n_states, data.n_actions, data.n_outcomes
-    rec = [int(a) for a in np.asarray(recommended).tolist()]
-    pay = [[to_fraction(x) for x in row] for row in np.asarray(contracts, dtype=object).tolist()]
-    claims_p = _claims("principal_values", principal_values, n_s)
-    claims_a = _claims("agent_values", agent_values, n_s)
-    v_p: list[Fraction] = evaluation.principal_values.tolist()
-    v_a: list[Fraction] = evaluation.agent_values.tolist()
-    q_bar: list[list[Fraction]] = evaluation.q_bar.tolist()
-    agent_q: list[list[Fraction]] = evaluation.agent_q.tolist()
-    actions: list[int] = evaluation.agent_actions.tolist()
-    on_path = _on_path(data, actions, model.initial_state)
-    gamma = data.gamma
-    checks: list[StateCheck] = []
-    for s in range(n_s):
-        name = model.states[s]
-        probs = data.probs[s]
-        b = pay[s]
-        a_rec, act = rec[s], actions[s]
-        found: list[Violation] = []
-        # -- the agent
-        best_agent = max(agent_q[s])
-        deficit = best_agent - agent_q[s][a_rec] if a_rec >= 0 else _ZERO
-        lp_rec = _minimal(q_bar[s], probs, a_rec) if a_rec >= 0 else None
-        if a_rec >= 0 and act != a_rec:
-            alt = model.actions[act]
-            why = (
-                ""
-                if lp_rec is None or lp_rec.implementable
-                else f"; no contract can make {model.actions[a_rec]} a best response here"
-            )
-            found.append(
-                Violation(
-                    NOT_FOLLOWED,
-                    s,
-                    name,
-                    deficit,
-                    f"state {name}: the agent does not take the recommended action "
-                    f"{model.actions[a_rec]}: under the contract {_contract_text(model, b)} it "
-                    f"prefers {alt} by {_fmt(deficit)} ({model.actions[a_rec]} is worth "
-                    f"{_fmt(agent_q[s][a_rec])} to it, {alt} {_fmt(agent_q[s][act])}){why}",
-                )
-            )
-        # -- limited liability
-        for o, x in enumerate(b):
-            if x < -tau:
-                found.append(
-                    Violation(
-                        NEGATIVE_PAYMENT,
-                        s,
-                        name,
-                        -x,
-                        f"state {name}: contract[{model.outcomes[o]}] = {_fmt(x)} is negative "
-                        "(limited liability: payments must be ≥ 0)",
-                    )
-                )
-        # -- overpayment
-        minimal = None if lp_rec is None or not lp_rec.implementable else lp_rec.expected_payment
-        overpayment = None
-        if minimal is not None and act == a_rec:
-            overpayment = _dot(probs[a_rec], b) - minimal
-            if overpayment > tau:
-                found.append(
-                    Violation(
-                        OVERPAYMENT,
-                        s,
-                        name,
-                        overpayment,
-                        f"state {name}: pays {_fmt(overpayment)} more than the minimal "
-                        f"implementation of {model.actions[a_rec]} (expected payment "
-                        f"{_fmt(_dot(probs[a_rec], b))}, minimal {_fmt(minimal)} with contract "
-                        f"{_contract_text(model, lp_rec.contract if lp_rec else ())})",
-                    )
-                )
-        # -- one-shot principal deviations
-        cont = [
-            data.principal_reward[s][o]
-            + (
-                gamma * sum((p * v_p[t] for t, p in data.successors[s][o]), _ZERO)
-                if data.successors[s][o]
-                else _ZERO
-            )
-            for o in range(n_o)
-        ]
-        best_action, best_q = act, v_p[s]
-        for a in range(n_a):
-            upper = _dot(probs[a], cont)  # q(s, a) with a free contract: an upper bound
-            if upper <= best_q:
-                continue
-            lp = lp_rec if a == a_rec and lp_rec is not None else _minimal(q_bar[s], probs, a)
-            if not lp.implementable:
-                continue
-            assert lp.expected_payment is not None
-            q = upper - lp.expected_payment
-            if q > best_q:
-                best_action, best_q = a, q
-        gain = best_q - v_p[s]
-        if gain > tau and not (best_action == a_rec == act):
-            lp_best = _minimal(q_bar[s], probs, best_action)
-            found.append(
-                Violation(
-                    PRINCIPAL_DEVIATION,
-                    s,
-                    name,
-                    gain,
-                    f"state {name}: the principal gains {_fmt(gain)} by recommending "
-                    f"{model.actions[best_action]} with its minimal contract "
-                    f"{_contract_text(model, lp_best.contract)} instead: q = {_fmt(best_q)} "
-                    f"against V^p = {_fmt(v_p[s])} (under the current policy the agent takes "
-                    f"{model.actions[act]})",
-                )
-            )
-        # -- claims
-        for label, claim, true in (
-            ("principal_value", claims_p[s], v_p[s]),
-            ("agent_value", claims_a[s], v_a[s]),
-        ):
-            if claim is not None and abs(claim - true) > tau:
-                found.append(
-                    Violation(
-                        CLAIMED_VALUE,
-                        s,
-                        name,
-                        abs(claim - true),
-                        f"state {name}: claimed {label} {_fmt(claim)} but the true value is "
-                        f"{_fmt(true)} (off by {_fmt(abs(claim - true))})",
-                    )
-                )
-        checks.append(
-            StateCheck(
-                state=s,
-                name=name,
-                recommended=a_rec,
-                agent_action=act,
-                on_path=on_path[s],
-                contract=tuple(b),
-                expected_payment=_dot(probs[act], b),
-                follow_deficit=deficit,
-                minimal_payment=minimal,
-                overpayment=overpayment,
-                best_action=best_action,
-                deviation_gain=max(gain, _ZERO),
-                principal_value=v_p[s],
-                agent_value=v_a[s],
-                claimed_principal_value=claims_p[s],
-                claimed_agent_value=claims_a[s],
-                violations=tuple(found),
-            )
-        )
+    check = check_spe(
+        model,
+        recommended,
+        contracts,
+        ties=ties,
+        principal_values=principal_values,
+        agent_values=agent_values,
+        data=data,
+    )
+    v_p = check.evaluation.principal_values
+    v_a = check.evaluation.agent_values
     s0 = model.initial_state
+    tau = ties.agent_tol
     top: list[Violation] = []
     claimed_p = _claim("principal_value", claimed_principal_utility)
     claimed_a = _claim("agent_value", claimed_agent_utility)
-    for label, claim, true in (
-        ("principal_value", claimed_p, v_p[s0]),
-        ("agent_value", claimed_a, v_a[s0]),
+    for label, claim, true, tol in (
+        ("principal_value", claimed_p, v_p[s0], ties.principal_tol),
+        ("agent_value", claimed_a, v_a[s0], tau),
     ):
-        if claim is not None and abs(claim - true) > tau:
+        if claim is not None and abs(claim - true) > tol:
             top.append(
                 Violation(
                     CLAIMED_VALUE,
@@ -698,19 +607,20 @@ def verify_policy(
     if isinstance(reference, ReferenceValues):
         ref = reference
     elif reference:
-        ref = reference_values(model)
+        ref = reference_values(model, ties.with_(margin=0))
     else:
         ref = None
     return VerificationReport(
+        visits=_visits(data, check.evaluation.agent_actions.tolist(), s0),
         instance_name=model.name,
-        n_states=n_s,
-        n_actions=n_a,
-        n_outcomes=n_o,
-        discount=gamma,
+        n_states=data.n_states,
+        n_actions=data.n_actions,
+        n_outcomes=data.n_outcomes,
+        discount=data.gamma,
         observed_action=model.observed_action,
         initial_state=s0,
         tolerance=tau,
-        states=tuple(checks),
+        states=check.states,
         principal_utility=v_p[s0],
         agent_utility=v_a[s0],
         claimed_principal_utility=claimed_p,
@@ -720,71 +630,26 @@ def verify_policy(
         warnings=tuple(warnings),
         actions=model.actions,
         seconds=time.perf_counter() - start,
+        ties=ties,
     )
 
 
-@dataclass(frozen=True)
-class _Minimal:
-    """The minimal implementation of one action: contract, implementability, cost."""
-
-    contract: tuple[Fraction, ...]
-    implementable: bool
-    expected_payment: Fraction | None
-
-
-def _minimal(q_bar: list[Fraction], probs: list[list[Fraction]], action: int) -> _Minimal:
-    """The minimal implementation of ``action`` under ``Q̄`` (PAPER.md §1).
-
-    Two outcomes: the exact closed form of PAPER.md §1 ("Closed form for 2 outcomes", any
-    ordering of the probabilities). With ``p_a = 𝒪(a)(o1)``, ``d = b(o1) − b(o0)`` and
-    ``c_a = Q̄(a) − Q̄(a^p)``, every incentive constraint reads ``(p_{a^p} − p_a) d ≥ c_a``, so
-    ``d`` ranges over ``[max_{p_a < p_{a^p}} c_a / (p_{a^p} − p_a),
-    min_{p_a > p_{a^p}} c_a / (p_{a^p} − p_a)]``, actions with ``p_a = p_{a^p}`` need
-    ``c_a ≤ 0`` (equality is a tie, resolved for the principal), and the cost of the cheapest
-    contract with a given ``d`` (pay only on o1 when ``d > 0``, only on o0 when ``d < 0``) is
-    V-shaped in ``d`` with its minimum at 0: the optimum is the point of the interval closest to
-    0. Any other number of outcomes: the exact simplex of :mod:`theory.exact_contracts` (the
-    tests check the two agree).
-    """
-    if len(probs[action]) != 2:
-        lp = minimal_contract_exact(q_bar, probs, action)
-        return _Minimal(lp.contract, lp.implementable, lp.expected_payment)
-    p_rec = probs[action][1]
-    low: Fraction | None = None
-    high: Fraction | None = None
-    for a, row in enumerate(probs):
-        if a == action:
-            continue
-        c = q_bar[a] - q_bar[action]
-        gap = p_rec - row[1]
-        if gap > 0:
-            bound = c / gap
-            low = bound if low is None or bound > low else low
-        elif gap < 0:
-            bound = c / gap
-            high = bound if high is None or bound < high else high
-        elif c > 0:
-            return _Minimal((_ZERO, _ZERO), False, None)
-    if low is not None and high is not None and low > high:
-        return _Minimal((_ZERO, _ZERO), False, None)
-    if low is not None and low > 0:
-        return _Minimal((_ZERO, low), True, p_rec * low)
-    if high is not None and high < 0:
-        return _Minimal((-high, _ZERO), True, probs[action][0] * -high)
-    return _Minimal((_ZERO, _ZERO), True, _ZERO)
-
-
-def _dot(u: Any, v: Any) -> Fraction:
-    total = _ZERO
-    for x, y in zip(u, v, strict=True):
-        if x:
-            total += x * y
-    return total
-
-
-def _contract_text(model: PrincipalAgentMDP, contract: Any) -> str:
-    parts = [f"{model.outcomes[o]}: {_fmt(to_fraction(x))}" for o, x in enumerate(contract)]
-    return "(" + ", ".join(parts) + ")"
+def _visits(data: ExactPolicyData, actions: list[int], start: int) -> tuple[float, ...]:
+    """The discounted occupancy ``x = e_{s0} + γ Pᵀ x`` of the states under the agent's actions
+    (:attr:`VerificationReport.visits`), in floats; ``()`` if the system is singular."""
+    n = data.n_states
+    transition = np.zeros((n, n))
+    for s in range(n):
+        for o, p_o in enumerate(data.probs[s][actions[s]]):
+            for t, p in data.successors[s][o]:
+                transition[s, t] += float(p_o) * float(p)
+    rhs = np.zeros(n)
+    rhs[start] = 1.0
+    try:
+        x = np.linalg.solve(np.eye(n) - float(data.gamma) * transition.T, rhs)
+    except np.linalg.LinAlgError:
+        return ()
+    return tuple(float(v) for v in x)
 
 
 def _claim(label: str, value: Any) -> Fraction | None:
@@ -794,30 +659,6 @@ def _claim(label: str, value: Any) -> Fraction | None:
         return to_fraction(value)
     except (TypeError, ValueError, ZeroDivisionError):
         raise ValueError(f"{label}: not a finite number (value: {value!r})") from None
-
-
-def _claims(label: str, values: Any, n_states: int) -> list[Fraction | None]:
-    if values is None:
-        return [None] * n_states
-    items = list(values)
-    if len(items) != n_states:
-        raise ValueError(f"{label}: expected {n_states} entries (one per state), got {len(items)}")
-    return [_claim(f"{label}[{s}]", v) for s, v in enumerate(items)]
-
-
-def _on_path(data: ExactPolicyData, actions: list[int], start: int) -> list[bool]:
-    seen = [False] * data.n_states
-    seen[start] = True
-    stack = [start]
-    while stack:
-        s = stack.pop()
-        for o, p in enumerate(data.probs[s][actions[s]]):
-            if p:
-                for t, q in data.successors[s][o]:
-                    if q and not seen[t]:
-                        seen[t] = True
-                        stack.append(t)
-    return seen
 
 
 # ------------------------------------------------------------------------- documents
@@ -866,21 +707,33 @@ def verify_solution(
     model: PrincipalAgentMDP,
     solution: SolutionDocument | dict[str, Any],
     *,
-    tolerance: Any = DEFAULT_TOLERANCE,
+    ties: Ties = DEFAULT_TIES,
     reference: bool | ReferenceValues = True,
+    allow_name_mismatch: bool = False,
 ) -> VerificationReport:
     """Verify a FORMAT.md v1 solution (a parsed document or its JSON dict) against ``model``.
+
+    A solution whose ``instance`` names another instance is refused unless
+    ``allow_name_mismatch`` (then the report carries a warning): a file meant for another
+    instance of the same shape would otherwise be judged silently.
 
     Raises
     ------
     theory.format.SolutionError
-        The document is malformed (other than negative payments, which are violations).
+        The document is malformed (other than negative payments, which are violations), or it
+        names another instance.
     """
     document = (
         solution if isinstance(solution, SolutionDocument) else parse_solution(solution, model)
     )
     warnings = []
     if document.instance_name and model.name and document.instance_name != model.name:
+        if not allow_name_mismatch:
+            raise SolutionError(
+                f"instance: the solution is for the instance {document.instance_name[:80]!r}, "
+                f"but the instance file is {model.name[:80]!r} (pass --allow-name-mismatch to "
+                "verify it anyway)"
+            )
         warnings.append(
             f"the solution names the instance {document.instance_name!r}, the "
             f"instance file is {model.name!r}"
@@ -898,7 +751,7 @@ def verify_solution(
         agent_values=[entry.agent_value for entry in policy],
         claimed_principal_utility=document.principal_value,
         claimed_agent_utility=document.agent_value,
-        tolerance=tolerance,
+        ties=ties,
         reference=reference,
         warnings=tuple(warnings),
     )
@@ -908,7 +761,7 @@ def verify_files(
     instance_path: Any,
     solution_path: Any,
     *,
-    tolerance: Any = DEFAULT_TOLERANCE,
+    ties: Ties = DEFAULT_TIES,
     reference: bool = True,
 ) -> VerificationReport:
     """Load an instance and a solution file (FORMAT.md v1) and verify them.
@@ -931,4 +784,4 @@ def verify_files(
         data = read_json(solution_path)
     except json.JSONDecodeError as error:
         raise SolutionError(f"<document>: invalid JSON: {error}") from None
-    return verify_solution(model, data, tolerance=tolerance, reference=reference)
+    return verify_solution(model, data, ties=ties, reference=reference)

@@ -24,42 +24,36 @@ margin). There the principal offers the zero contract and recommends the agent's
 best response (lowest index among ties), which the agent then plays: it is marked implementable
 (with contract 0) in the result, see :func:`with_no_contract_fallback`.
 
-Principal ties (several actions with the same q) change the agent's value and hence the
-agent's incentives upstream, so the rule is a parameter ``principal_tie_break``:
+Ties, tolerances and the nudging margin come from one :class:`theory.ties.Ties` object. Principal
+ties (several actions with the same q) change the agent's value and hence the agent's
+incentives upstream; ``ties.principal_rule`` picks among them (``"lowest_index"``, the default;
+``"agent_best"`` / ``"agent_worst"``: the maximiser giving the agent the most / least value,
+then the lowest index), through :func:`theory.ties.argmax_with_ties`.
 
-* ``"lowest_index"`` (default): the lowest-index action among the maximisers;
-* ``"agent_best"`` / ``"agent_worst"``: among the maximisers the one giving the agent the most
-  (least) value, then the lowest index.
-
-In float mode maximisers are the actions within ``tie_tol`` of the maximum; in exact mode they
-are exactly equal. Float mode processes one *level* (states of equal height) at a time,
-vectorised, with the batched contract solver; exact mode runs in rationals state by state with
-``theory.exact_contracts``.
+In float mode maximisers are the actions within ``ties.principal_tol`` of the maximum and the
+contract LP counts incentive violations up to ``ties.agent_tol`` as ties; in exact mode every
+comparison is exact and the margin ``ties.margin`` is used as the exact rational it holds (a
+float margin such as 0.1 is read as 1/10, never as its binary expansion). Float mode
+processes one *level* (states of equal height) at a time, vectorised, with the batched
+contract solver; exact mode runs in rationals state by state with ``theory.exact_contracts``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from solvers.contracts import (
-    DEFAULT_FEASIBILITY_TOL,
-    ContractSolution,
-    minimal_contracts_all_actions,
-)
+from solvers.contracts import ContractSolution, minimal_contracts_all_actions
 from theory.model import PrincipalAgentMDP
+from theory.ties import DEFAULT_TIES, Ties, argmax_with_ties
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 ObjectArray = npt.NDArray[np.object_]
-
-TieBreak = Literal["lowest_index", "agent_best", "agent_worst"]
-TIE_BREAKS: tuple[str, ...] = ("lowest_index", "agent_best", "agent_worst")
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,34 +93,6 @@ class SPESolution:
         return self.principal_values[state], self.agent_values[state]
 
 
-def select_recommendation(
-    principal_q: FloatArray,
-    implementable: BoolArray,
-    agent_values_if: FloatArray,
-    *,
-    tie_break: str = "lowest_index",
-    tie_tol: float = DEFAULT_FEASIBILITY_TOL,
-) -> IntArray:
-    """The principal's choice per row: argmax of q over implementable actions, with ties.
-
-    ``agent_values_if[i, a]`` is the agent's value if ``a`` is recommended (used by the
-    ``agent_best`` / ``agent_worst`` rules). Rows with no implementable action cannot occur (the
-    agent's no-contract best response is always implementable at cost 0).
-    """
-    if tie_break not in TIE_BREAKS:
-        raise ValueError(f"principal_tie_break must be one of {TIE_BREAKS}, got {tie_break!r}")
-    q = np.where(implementable, principal_q, -np.inf)
-    best = q.max(axis=1, keepdims=True)
-    maximisers = implementable & (q >= best - tie_tol)
-    if tie_break == "lowest_index":
-        return np.argmax(maximisers, axis=1).astype(np.int64)
-    sign = 1.0 if tie_break == "agent_best" else -1.0
-    score = np.where(maximisers, sign * agent_values_if, -np.inf)
-    top = score.max(axis=1, keepdims=True)
-    chosen = maximisers & (score >= top - tie_tol)
-    return np.argmax(chosen, axis=1).astype(np.int64)
-
-
 def with_no_contract_fallback(q_bar: FloatArray, solution: ContractSolution) -> ContractSolution:
     """Rows with no implementable action get the zero contract for the no-contract best
     response ``argmax_a Q̄(s, a)`` (module docstring). Only possible with a margin ξ > 0."""
@@ -159,9 +125,7 @@ def solve_backward_induction(
     model: PrincipalAgentMDP,
     *,
     exact: bool = False,
-    principal_tie_break: TieBreak = "lowest_index",
-    tie_tol: float = DEFAULT_FEASIBILITY_TOL,
-    margin: float = 0.0,
+    ties: Ties = DEFAULT_TIES,
     contract_method: str = "auto",
 ) -> SPESolution:
     """Solve an episodic instance for its SPE by backward induction (see the module docstring).
@@ -170,24 +134,23 @@ def solve_backward_induction(
     ----------
     model : an episodic instance (acyclic state graph; any γ ≤ 1).
     exact : compute in exact rationals (``model.exact_data()``) instead of float64.
-    principal_tie_break : the principal's tie rule (module docstring).
-    tie_tol : float mode only: tolerance for principal ties and for the contract LP's
-        incentive constraints.
-    margin : nudging ξ ≥ 0 in the minimal contracts (0 = exact minimal implementation).
+    ties : the principal's tie rule, the float tolerances and the nudging margin ξ ≥ 0 in the
+        minimal contracts (module docstring; ξ = 0 is the exact minimal implementation).
     contract_method : float mode only: ``"auto"``, ``"closed_form"`` or ``"lp"``.
+
+    Most callers should use :func:`solvers.solve.solve`, the one entry point that picks the
+    method from the horizon and records every setting in its result.
     """
     heights = _require_episodic(model)
     if exact:
-        return _solve_exact(model, heights, principal_tie_break, Fraction(margin))
-    return _solve_float(model, heights, principal_tie_break, tie_tol, margin, contract_method)
+        return _solve_exact(model, heights, ties)
+    return _solve_float(model, heights, ties, contract_method)
 
 
 def _solve_float(
     model: PrincipalAgentMDP,
     heights: npt.NDArray[np.int64],
-    tie_break: str,
-    tie_tol: float,
-    margin: float,
+    ties: Ties,
     contract_method: str,
 ) -> SPESolution:
     n_s, n_a, n_o = model.n_states, model.n_actions, model.n_outcomes
@@ -213,16 +176,18 @@ def _solve_float(
         qb = model.agent_reward[states] + np.einsum("sao,so->sa", p, cont_a)
         solution = with_no_contract_fallback(
             qb,
-            minimal_contracts_all_actions(
-                qb, p, margin=margin, method=contract_method, feasibility_tol=tie_tol
-            ),
+            minimal_contracts_all_actions(qb, p, ties=ties, method=contract_method),
         )
         payment = np.nan_to_num(solution.expected_payment, nan=0.0)
         q = np.einsum("sao,so->sa", p, cont_p) - payment
         q = np.where(solution.implementable, q, -np.inf)
         agent_if = qb + payment
-        rec = select_recommendation(
-            q, solution.implementable, agent_if, tie_break=tie_break, tie_tol=tie_tol
+        rec = argmax_with_ties(
+            q,
+            solution.implementable,
+            agent_if,
+            rule=ties.principal_rule,
+            tol=ties.principal_tol_float,
         )
         idx = np.arange(len(states))
         v_p[states] = q[idx, rec]
@@ -247,12 +212,11 @@ def _solve_float(
 
 
 def _solve_exact(
-    model: PrincipalAgentMDP, heights: npt.NDArray[np.int64], tie_break: str, margin: Fraction
+    model: PrincipalAgentMDP, heights: npt.NDArray[np.int64], ties: Ties
 ) -> SPESolution:
     from theory.exact_contracts import minimal_contracts_exact_all_actions
 
-    if tie_break not in TIE_BREAKS:
-        raise ValueError(f"principal_tie_break must be one of {TIE_BREAKS}, got {tie_break!r}")
+    margin = ties.margin
     data = model.exact_data()
     n_s, n_a, n_o = model.n_states, model.n_actions, model.n_outcomes
     gamma = data.discount
@@ -300,15 +264,15 @@ def _solve_exact(
             else:
                 q_values.append(None)
                 agent_if.append(zero)
-        best = max(q for q in q_values if q is not None)
-        maximisers = [a for a in range(n_a) if q_values[a] == best]
-        if tie_break == "agent_best":
-            top = max(agent_if[a] for a in maximisers)
-            maximisers = [a for a in maximisers if agent_if[a] == top]
-        elif tie_break == "agent_worst":
-            bottom = min(agent_if[a] for a in maximisers)
-            maximisers = [a for a in maximisers if agent_if[a] == bottom]
-        rec = maximisers[0]
+        rec = int(
+            argmax_with_ties(
+                np.array([q_values], dtype=object),
+                np.array([feasible]),
+                np.array([agent_if], dtype=object),
+                rule=ties.principal_rule,
+                tol=0,
+            )[0]
+        )
         recommended[s] = rec
         v_p[s] = q_values[rec]
         v_a[s] = agent_if[rec]

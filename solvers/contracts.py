@@ -37,15 +37,16 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
+from theory.ties import DEFAULT_TIES, Ties
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-#: Tolerance on the incentive constraints: a violation up to this size counts as satisfied
-#: (a tie), so float noise at the agent's indifference point does not flip implementability.
-DEFAULT_FEASIBILITY_TOL = 1e-9
-#: Two outcome distributions whose entries differ by at most this are treated as identical.
-DEFAULT_PROBABILITY_TOL = 1e-12
+# Tolerances come from one :class:`theory.ties.Ties` object: an incentive constraint violated by
+# at most ``ties.agent_tol`` counts as met (a tie), so float noise at the agent's indifference
+# point does not flip implementability; outcome distributions within ``ties.probability_tol``
+# count as identical; ``ties.margin`` is the nudging ξ.
 
 
 @dataclass(frozen=True)
@@ -78,9 +79,7 @@ def two_outcome_closed_form(
     outcome_probs: FloatArray,
     recommended: IntArray,
     *,
-    margin: float = 0.0,
-    feasibility_tol: float = DEFAULT_FEASIBILITY_TOL,
-    probability_tol: float = DEFAULT_PROBABILITY_TOL,
+    ties: Ties = DEFAULT_TIES,
     lean: bool = True,
 ) -> ContractSolution:
     """Closed-form minimal contract for two outcomes (PAPER.md §1, "Closed form for 2 outcomes").
@@ -102,13 +101,15 @@ def two_outcome_closed_form(
     q_bar : (M, A) truncated agent Q-values.
     outcome_probs : (M, A, 2) outcome distributions.
     recommended : (M,) recommended action per problem.
-    margin : nudging ξ ≥ 0 added to every incentive constraint.
-    feasibility_tol : violations up to this are ties (implementable).
-    probability_tol : ``|p_a − p_{a^p}|`` up to this counts as equal probabilities.
+    ties : ``ties.margin`` is the nudging ξ ≥ 0 added to every incentive constraint;
+        violations up to ``ties.agent_tol`` are ties (implementable); ``|p_a − p_{a^p}|`` up to
+        ``ties.probability_tol`` counts as equal probabilities.
     lean : with two actions, take the short path :func:`_two_action_closed_form` (bitwise the
         same numbers; ``False`` forces the general path, for tests and benchmarks).
     """
     m = q_bar.shape[0]
+    margin, feasibility_tol = ties.margin_float, ties.agent_tol_float
+    probability_tol = ties.probability_tol_float
     if lean and q_bar.shape[1] == 2:
         return _two_action_closed_form(
             q_bar,
@@ -192,20 +193,18 @@ def batched_lp(
     outcome_probs: FloatArray,
     recommended: IntArray,
     *,
-    margin: float = 0.0,
-    feasibility_tol: float = DEFAULT_FEASIBILITY_TOL,
-    probability_tol: float = DEFAULT_PROBABILITY_TOL,
+    ties: Ties = DEFAULT_TIES,
 ) -> ContractSolution:
     """Minimal contracts for any number of outcomes as one block-diagonal HiGHS LP per phase.
 
     Problems whose answer needs no LP are settled first: ``b = 0`` when no constraint binds at
-    zero payments (every ``c_a ≤ feasibility_tol``), and unimplementable when an action with an
-    identical outcome distribution (within ``probability_tol``) has ``c_a > feasibility_tol``.
+    zero payments (every ``c_a ≤ τ``, ``τ = ties.agent_tol``), and unimplementable when an action
+    with an identical outcome distribution (within ``ties.probability_tol``) has ``c_a > τ``.
     The remaining problems are stacked into one LP per phase (the objective is separable, so
     the stacked optimum is the optimum of every block):
 
     * phase 1 (feasibility): ``min Σ t`` s.t. ``Δp_a·b + t_a ≥ c_a``, ``b, t ≥ 0``; a block is
-      unimplementable when its ``Σ t > feasibility_tol``;
+      unimplementable when its ``Σ t > τ``;
     * phase 2 (cost), implementable blocks only: ``min p_{a^p}·b`` s.t.
       ``Δp_a·b ≥ c_a − t*_a``, ``b ≥ 0``, where ``t*`` (at most the tolerance) keeps phase 2
       feasible at float precision.
@@ -213,6 +212,8 @@ def batched_lp(
     Parameters are those of :func:`two_outcome_closed_form`.
     """
     m, n_a, n_o = outcome_probs.shape
+    margin, feasibility_tol = ties.margin_float, ties.agent_tol_float
+    probability_tol = ties.probability_tol_float
     rows = np.arange(m)
     p_rec = outcome_probs[rows, recommended]  # (M, O)
     delta = p_rec[:, None, :] - outcome_probs  # (M, A, O): Δp_a = p_{a^p} − p_a
@@ -305,10 +306,8 @@ def minimal_contracts(
     outcome_probs: npt.ArrayLike,
     recommended: npt.ArrayLike,
     *,
-    margin: float = 0.0,
+    ties: Ties = DEFAULT_TIES,
     method: str = "auto",
-    feasibility_tol: float = DEFAULT_FEASIBILITY_TOL,
-    probability_tol: float = DEFAULT_PROBABILITY_TOL,
 ) -> ContractSolution:
     """Minimal implementation of ``recommended[i]`` in each of ``M`` states (PAPER.md §1).
 
@@ -317,9 +316,9 @@ def minimal_contracts(
     q_bar : (M, A) agent truncated Q-values (or (A,) for one state).
     outcome_probs : (M, A, O) outcome distributions (or (A, O)).
     recommended : (M,) recommended action indices (or a scalar).
-    margin : nudging ξ ≥ 0 (PAPER.md §3): the agent must prefer ``a^p`` by at least ξ.
+    ties : tolerances and the nudging margin ξ = ``ties.margin`` (the agent must prefer
+        ``a^p`` by at least ξ, PAPER.md §3); see :func:`two_outcome_closed_form`.
     method : ``"auto"`` (closed form when ``O = 2``, else LP), ``"closed_form"`` or ``"lp"``.
-    feasibility_tol, probability_tol : see :func:`two_outcome_closed_form`.
     """
     q = np.asarray(q_bar, dtype=np.float64)
     probs = np.asarray(outcome_probs, dtype=np.float64)
@@ -334,8 +333,6 @@ def minimal_contracts(
         )
     if np.any((rec < 0) | (rec >= q.shape[1])):
         raise ValueError(f"recommended action out of range [0, {q.shape[1]}): {rec.tolist()}")
-    if not margin >= 0 or not np.isfinite(margin):
-        raise ValueError(f"margin must be a finite non-negative number, got {margin}")
     if not np.all(np.isfinite(q)):
         # a NaN would pass every incentive test (comparisons with NaN are false) and come
         # back as "implementable, pays 0"; refuse it instead (e.g. a diverged agent network)
@@ -354,14 +351,7 @@ def minimal_contracts(
         raise ValueError(f"unknown method {method!r}; use 'auto', 'closed_form' or 'lp'")
     if q.shape[0] == 0:
         return ContractSolution(np.zeros((0, probs.shape[2])), np.zeros(0, dtype=bool), np.zeros(0))
-    result = solver(
-        q,
-        probs,
-        rec,
-        margin=margin,
-        feasibility_tol=feasibility_tol,
-        probability_tol=probability_tol,
-    )
+    result = solver(q, probs, rec, ties=ties)
     if single:
         return ContractSolution(
             result.contracts[0], result.implementable[0], result.expected_payment[0]
@@ -372,11 +362,13 @@ def minimal_contracts(
 def minimal_contracts_all_actions(
     q_bar: npt.ArrayLike,
     outcome_probs: npt.ArrayLike,
-    **options: object,
+    *,
+    ties: Ties = DEFAULT_TIES,
+    method: str = "auto",
 ) -> ContractSolution:
     """Minimal contracts for every action of every state: arrays of shape ``(M, A, ...)``.
 
-    Keyword options are those of :func:`minimal_contracts`.
+    ``ties`` and ``method`` are those of :func:`minimal_contracts`.
     """
     q = np.asarray(q_bar, dtype=np.float64)
     probs = np.asarray(outcome_probs, dtype=np.float64)
@@ -386,7 +378,8 @@ def minimal_contracts_all_actions(
         np.repeat(q, n_a, axis=0),
         np.repeat(probs, n_a, axis=0),
         rec,
-        **options,  # type: ignore[arg-type]
+        ties=ties,
+        method=method,
     )
     return ContractSolution(
         result.contracts.reshape(m, n_a, -1),
@@ -401,11 +394,11 @@ def best_response(
     contracts: npt.ArrayLike,
     recommended: npt.ArrayLike | None = None,
     *,
-    tie_tol: float = DEFAULT_FEASIBILITY_TOL,
+    ties: Ties = DEFAULT_TIES,
 ) -> IntArray:
     """The agent's best response ``π(s, b) = argmax_a E_{𝒪(s,a)}[b] + Q̄(s, a)`` (PAPER.md §1).
 
-    Ties (within ``tie_tol``) go to the recommended action when it is among the maximisers
+    Ties (within ``ties.agent_tol``) go to the recommended action when it is among the maximisers
     (PAPER.md §1), else to the lowest action index. ``recommended`` entries of ``-1`` (or
     ``recommended=None`` for all rows) mean no recommendation.
     """
@@ -414,7 +407,7 @@ def best_response(
     pay = np.asarray(contracts, dtype=np.float64)
     utility = np.einsum("mao,mo->ma", probs, pay) + q
     best = utility.max(axis=1, keepdims=True)
-    maximisers = utility >= best - tie_tol
+    maximisers = utility >= best - ties.agent_tol_float
     choice = np.argmax(maximisers, axis=1).astype(np.int64)
     if recommended is not None:
         rec = np.asarray(recommended, dtype=np.int64)

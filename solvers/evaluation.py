@@ -7,7 +7,7 @@ state — the agent solves its own MDP (PAPER.md §1):
     V^a(s)          = max_a Q*((s, b_s), a)
 
 taking ``a^p(s)`` whenever it attains the maximum (ties to the recommendation, within
-``tie_tol`` in float mode, exactly in exact mode), else the lowest-index maximiser. The
+``ties.agent_tol`` in float mode and in exact mode alike), else the lowest-index maximiser. The
 principal's value under the resulting behaviour π is
 
     V^p(s) = Σ_o 𝒪(s, π(s))(o) [ r^p(s, o) − b_s(o) + γ Σ_{s'} T(s, o)(s') V^p(s') ].
@@ -17,52 +17,25 @@ returned as well: it is the agent step of the meta-algorithm (Algorithm 1).
 
 Episodic instances are evaluated level by level (vectorised); discounted ones by policy
 iteration for the agent (exact linear solves, switching an action only on a strict improvement
-larger than ``tie_tol``, then re-applying the tie rule at the optimum) followed by a linear
+larger than ``ties.agent_tol``, then re-applying the tie rule at the optimum) followed by a linear
 solve for the principal.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from solvers.contracts import DEFAULT_FEASIBILITY_TOL, best_response
+from solvers.contracts import best_response
+from theory.exact_evaluation import PolicyEvaluation
 from theory.model import PrincipalAgentMDP, to_fraction
+from theory.ties import DEFAULT_TIES, Ties
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 ObjectArray = npt.NDArray[np.object_]
-
-
-@dataclass(frozen=True, eq=False)
-class PolicyEvaluation:
-    """The agent's exact best response to a principal policy and both parties' values.
-
-    Attributes
-    ----------
-    agent_actions : (S,) the action the agent takes in each state.
-    followed : (S,) whether it is the recommended action.
-    principal_values, agent_values : (S,) V^p and V^a.
-    q_bar : (S, A) the agent's truncated Q under the policy.
-    agent_q : (S, A) ``E_{𝒪(s,a)}[b_s] + Q̄(s, a)``, the agent's Q at the offered contract.
-    exact : whether the numbers are exact rationals (object arrays of Fraction).
-    """
-
-    agent_actions: IntArray
-    followed: npt.NDArray[np.bool_]
-    principal_values: FloatArray | ObjectArray
-    agent_values: FloatArray | ObjectArray
-    q_bar: FloatArray | ObjectArray
-    agent_q: FloatArray | ObjectArray
-    exact: bool = False
-
-    def principal_utility(self, state: int) -> float | Fraction:
-        return self.principal_values[state]
 
 
 def _check_policy(
@@ -105,7 +78,7 @@ def evaluate_policy(
     contracts: npt.ArrayLike,
     *,
     exact: bool = False,
-    tie_tol: float = DEFAULT_FEASIBILITY_TOL,
+    ties: Ties = DEFAULT_TIES,
     max_iterations: int = 10_000,
 ) -> PolicyEvaluation:
     """Evaluate a principal policy against the exact best-responding agent (module docstring).
@@ -118,22 +91,25 @@ def evaluate_policy(
     exact : compute in rationals (contracts are read exactly: Fractions, ints, strings or
         floats as their shortest decimals). Exact mode for discounted instances solves the
         agent's MDP by exact policy iteration.
-    tie_tol : float mode: the agent's indifference tolerance.
+    ties : ``ties.agent_tol`` is the agent's indifference tolerance, in float and exact mode
+        (pass :data:`theory.ties.EXACT_TIES` for the exact tie rule).
     max_iterations : policy-iteration cap (discounted instances).
     """
     rec, pay = _check_policy(model, recommended, contracts)
     if exact:
         from theory.exact_evaluation import evaluate_policy_exact
 
-        return evaluate_policy_exact(model, rec, pay, max_iterations=max_iterations)
+        return evaluate_policy_exact(
+            model, rec, pay, max_iterations=max_iterations, tie_tolerance=ties.agent_tol
+        )
     pay = pay.astype(np.float64)
     if model.is_episodic:
-        return _evaluate_episodic(model, rec, pay, tie_tol)
-    return _evaluate_discounted(model, rec, pay, tie_tol, max_iterations)
+        return _evaluate_episodic(model, rec, pay, ties)
+    return _evaluate_discounted(model, rec, pay, ties, max_iterations)
 
 
 def _evaluate_episodic(
-    model: PrincipalAgentMDP, rec: IntArray, pay: FloatArray, tie_tol: float
+    model: PrincipalAgentMDP, rec: IntArray, pay: FloatArray, ties: Ties
 ) -> PolicyEvaluation:
     heights = model.heights
     assert heights is not None
@@ -154,7 +130,7 @@ def _evaluate_episodic(
         cont_a = (gamma * (sub @ v_a)).reshape(-1, n_o)
         p = model.outcome_probs[states]
         qb = model.agent_reward[states] + np.einsum("sao,so->sa", p, cont_a)
-        act = best_response(qb, p, pay[states], rec[states], tie_tol=tie_tol)
+        act = best_response(qb, p, pay[states], rec[states], ties=ties)
         idx = np.arange(len(states))
         taken = p[idx, act]
         v_a[states] = qb[idx, act] + np.einsum("so,so->s", taken, pay[states])
@@ -191,7 +167,7 @@ def _outcome_block(model: PrincipalAgentMDP) -> sp.csr_matrix:
 
 
 def _evaluate_discounted(
-    model: PrincipalAgentMDP, rec: IntArray, pay: FloatArray, tie_tol: float, max_iterations: int
+    model: PrincipalAgentMDP, rec: IntArray, pay: FloatArray, ties: Ties, max_iterations: int
 ) -> PolicyEvaluation:
     n_s, n_a = model.n_states, model.n_actions
     gamma = model.discount
@@ -207,14 +183,14 @@ def _evaluate_discounted(
         v_a = spla.spsolve((identity - gamma * p_sa[rows]).tocsc(), reward[states, policy])
         q = reward + gamma * (p_sa @ v_a).reshape(n_s, n_a)
         current = q[states, policy]
-        better = q.max(axis=1) > current + tie_tol
+        better = q.max(axis=1) > current + ties.agent_tol_float
         if not better.any():
             break
         policy = np.where(better, np.argmax(q, axis=1), policy)
     else:  # pragma: no cover - policy iteration terminates in finitely many steps
         raise RuntimeError("agent policy iteration did not converge")
     q_bar = model.agent_reward + gamma * (p_sa @ v_a).reshape(n_s, n_a)
-    actions = best_response(q_bar, probs, pay, rec, tie_tol=tie_tol)
+    actions = best_response(q_bar, probs, pay, rec, ties=ties)
     rows = states * n_a + actions
     principal_reward = np.einsum("so,so->s", probs[states, actions], model.principal_reward - pay)
     v_p = spla.spsolve((identity - gamma * p_sa[rows]).tocsc(), principal_reward)

@@ -13,7 +13,8 @@ contracts and no recommendation):
 Stopping rule: ρ stops changing, or ``max_iterations`` (then ``converged=False``); a policy
 that repeats an earlier non-adjacent iterate is reported as a cycle. The principal step is
 solved exactly: level by level for episodic instances, by policy iteration for discounted ones.
-Principal ties follow ``principal_tie_break`` as in backward induction.
+Ties, tolerances and the margin come from one :class:`theory.ties.Ties`, as in backward
+induction; every argmax goes through :func:`theory.ties.argmax_with_ties`.
 
 The principal-Q operator (Theorem 3.4; its exact form is open, PAPER.md §3) is
 
@@ -41,20 +42,11 @@ import numpy.typing as npt
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from solvers.backward_induction import (
-    SPESolution,
-    TieBreak,
-    select_recommendation,
-    with_no_contract_fallback,
-)
-from solvers.contracts import (
-    DEFAULT_FEASIBILITY_TOL,
-    ContractSolution,
-    minimal_contracts,
-    minimal_contracts_all_actions,
-)
+from solvers.backward_induction import SPESolution, with_no_contract_fallback
+from solvers.contracts import ContractSolution, minimal_contracts, minimal_contracts_all_actions
 from solvers.evaluation import evaluate_policy, state_action_transitions
 from theory.model import PrincipalAgentMDP
+from theory.ties import DEFAULT_TIES, Ties, argmax_with_ties
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -105,22 +97,22 @@ def principal_step(
     model: PrincipalAgentMDP,
     q_bar: FloatArray,
     *,
-    principal_tie_break: TieBreak = "lowest_index",
-    tie_tol: float = DEFAULT_FEASIBILITY_TOL,
-    margin: float = 0.0,
+    ties: Ties = DEFAULT_TIES,
     max_iterations: int = 10_000,
 ) -> tuple[PrincipalPolicy, FloatArray, FloatArray, ContractSolution]:
     """The principal's best response to an agent described by ``Q̄`` (Algorithm 1, step 2).
 
     Returns the policy, the principal's optimal q (−∞ where unimplementable), its values, and
     the minimal contracts of every action. Episodic: level by level; discounted: policy
-    iteration (switch on a strict improvement > ``tie_tol``), then the tie rule at the optimum.
+    iteration (switch on a strict improvement > ``ties.principal_tol``), then the tie rule at
+    the optimum.
     """
+    tie_tol = ties.principal_tol_float
     n_s, n_a = model.n_states, model.n_actions
     gamma = model.discount
     probs = model.outcome_probs
     contracts = with_no_contract_fallback(
-        q_bar, minimal_contracts_all_actions(q_bar, probs, margin=margin, feasibility_tol=tie_tol)
+        q_bar, minimal_contracts_all_actions(q_bar, probs, ties=ties)
     )
     payment = np.nan_to_num(contracts.expected_payment, nan=0.0)
     immediate = np.einsum("sao,so->sa", probs, model.principal_reward) - payment
@@ -144,12 +136,12 @@ def principal_step(
                 immediate[level_states] + gamma * cont,
                 -np.inf,
             )
-            r = select_recommendation(
+            r = argmax_with_ties(
                 q_level,
                 contracts.implementable[level_states],
                 agent_if[level_states],
-                tie_break=principal_tie_break,
-                tie_tol=tie_tol,
+                rule=ties.principal_rule,
+                tol=tie_tol,
             )
             q[level_states] = q_level
             rec[level_states] = r
@@ -157,7 +149,7 @@ def principal_step(
     else:
         identity = sp.identity(n_s, format="csr")
         safe_immediate = np.where(contracts.implementable, immediate, -np.inf)
-        policy = np.argmax(safe_immediate, axis=1)
+        policy = argmax_with_ties(safe_immediate, contracts.implementable)
         for _ in range(max_iterations):
             rows = states * n_a + policy
             values = spla.spsolve(
@@ -171,11 +163,11 @@ def principal_step(
             better = q.max(axis=1) > q[states, policy] + tie_tol
             if not better.any():
                 break
-            policy = np.where(better, np.argmax(q, axis=1), policy)
+            policy = np.where(better, argmax_with_ties(q, contracts.implementable), policy)
         else:  # pragma: no cover
             raise RuntimeError("principal policy iteration did not converge")
-        rec = select_recommendation(
-            q, contracts.implementable, agent_if, tie_break=principal_tie_break, tie_tol=tie_tol
+        rec = argmax_with_ties(
+            q, contracts.implementable, agent_if, rule=ties.principal_rule, tol=tie_tol
         )
         if not np.array_equal(rec, policy):
             rows = states * n_a + rec
@@ -190,9 +182,7 @@ def meta_algorithm(
     initial_policy: PrincipalPolicy | None = None,
     max_iterations: int = 1000,
     tol: float = 1e-9,
-    principal_tie_break: TieBreak = "lowest_index",
-    tie_tol: float = DEFAULT_FEASIBILITY_TOL,
-    margin: float = 0.0,
+    ties: Ties = DEFAULT_TIES,
 ) -> MetaAlgorithmResult:
     """Run Algorithm 1 (module docstring) and return every iterate.
 
@@ -201,9 +191,12 @@ def meta_algorithm(
     model : any instance (episodic or discounted).
     initial_policy : ρ_0; default zero contracts with no recommendation.
     max_iterations : cap on the number of rounds.
-    tol : contracts within ``tol`` (sup-norm) count as unchanged.
-    principal_tie_break, tie_tol, margin : as in backward induction.
+    tol : the stopping rule's tolerance: contracts within ``tol`` (sup-norm) count as
+        unchanged.
+    ties : tie rules, tolerances and margin, as in backward induction.
     """
+    if max_iterations < 1:
+        raise ValueError(f"max_iterations must be at least 1 (value: {max_iterations})")
     n_s, n_o = model.n_states, model.n_outcomes
     model.require_defined_values()
     if initial_policy is None:
@@ -216,12 +209,10 @@ def meta_algorithm(
     last = None
     for _ in range(max_iterations):
         current = policies[-1]
-        evaluation = evaluate_policy(model, current.recommended, current.contracts, tie_tol=tie_tol)
+        evaluation = evaluate_policy(model, current.recommended, current.contracts, ties=ties)
         q_bar = np.asarray(evaluation.q_bar, dtype=np.float64)
         q_bars.append(q_bar)
-        new_policy, q, values, contracts = principal_step(
-            model, q_bar, principal_tie_break=principal_tie_break, tie_tol=tie_tol, margin=margin
-        )
+        new_policy, q, values, contracts = principal_step(model, q_bar, ties=ties)
         last = (q, contracts, q_bar)
         policies.append(new_policy)
         values_trace.append(float(values[model.initial_state]))
@@ -241,7 +232,7 @@ def meta_algorithm(
     assert last is not None
     q, contracts, q_bar = last
     final = policies[-1]
-    evaluation = evaluate_policy(model, final.recommended, final.contracts, tie_tol=tie_tol)
+    evaluation = evaluate_policy(model, final.recommended, final.contracts, ties=ties)
     solution = SPESolution(
         recommended=final.recommended,
         contracts=final.contracts,
@@ -272,8 +263,7 @@ def agent_q_bar_minimal(
     *,
     tol: float = 1e-12,
     max_iterations: int = 100_000,
-    margin: float = 0.0,
-    tie_tol: float = DEFAULT_FEASIBILITY_TOL,
+    ties: Ties = DEFAULT_TIES,
 ) -> tuple[FloatArray, bool]:
     """Q̄_q of reading R1: the agent's truncated Q when ``recommended`` is implemented minimally.
 
@@ -282,6 +272,7 @@ def agent_q_bar_minimal(
     ignores the contract). Computed level by level for episodic instances (exact in one
     sweep) and by successive approximation otherwise — the map need not be a contraction, so
     the second value reports whether ``‖ΔV‖∞ ≤ tol`` was reached within ``max_iterations``.
+    ``ties`` gives the margin and tolerances of the minimal contracts.
     """
     n_s, n_a = model.n_states, model.n_actions
     gamma = model.discount
@@ -294,8 +285,7 @@ def agent_q_bar_minimal(
             q_bar[subset],
             probs[subset],
             recommended[subset],
-            margin=margin,
-            feasibility_tol=tie_tol,
+            ties=ties,
         )
         fallback = q_bar[subset].max(axis=1)
         chosen = q_bar[subset, recommended[subset]] + np.nan_to_num(result.expected_payment)
@@ -327,8 +317,9 @@ def agent_q_bar_minimal(
 
 
 def greedy(q: FloatArray) -> IntArray:
-    """Greedy policy of a principal q (lowest index among exact maximisers)."""
-    return np.argmax(q, axis=1).astype(np.int64)
+    """Greedy policy of a principal q (lowest index among exact maximisers; ``-inf`` entries
+    are unimplementable)."""
+    return argmax_with_ties(q, np.isfinite(q))
 
 
 def principal_q_operator(
@@ -337,8 +328,7 @@ def principal_q_operator(
     *,
     reading: Reading = "R2",
     agent_q_bar: FloatArray | None = None,
-    margin: float = 0.0,
-    tie_tol: float = DEFAULT_FEASIBILITY_TOL,
+    ties: Ties = DEFAULT_TIES,
 ) -> FloatArray:
     """Apply the principal-Q operator J once (module docstring, Theorem 3.4).
 
@@ -348,18 +338,19 @@ def principal_q_operator(
     q : (S, A) principal Q; ``-inf`` marks unimplementable actions.
     reading : ``"R1"`` (Q̄ re-solved for greedy(q)) or ``"R2"`` (Q̄ fixed, ``agent_q_bar``).
     agent_q_bar : (S, A) the fixed Q̄ of reading R2 (required for R2).
+    ties : tolerances and margin of the minimal contracts (and of R1's agent values).
     """
     if reading == "R2":
         if agent_q_bar is None:
             raise ValueError("reading R2 needs agent_q_bar (the fixed agent Q̄)")
         q_bar = agent_q_bar
     elif reading == "R1":
-        q_bar, _ = agent_q_bar_minimal(model, greedy(q), margin=margin, tie_tol=tie_tol)
+        q_bar, _ = agent_q_bar_minimal(model, greedy(q), ties=ties)
     else:
         raise ValueError(f"reading must be 'R1' or 'R2', got {reading!r}")
     n_s, _n_a = model.n_states, model.n_actions
     probs = model.outcome_probs
-    contracts = minimal_contracts_all_actions(q_bar, probs, margin=margin, feasibility_tol=tie_tol)
+    contracts = minimal_contracts_all_actions(q_bar, probs, ties=ties)
     payment = np.nan_to_num(contracts.expected_payment, nan=0.0)
     v = np.max(q, axis=1)
     cont = model.transition_matrix @ np.where(np.isfinite(v), v, 0.0)
@@ -396,11 +387,12 @@ def principal_q_value_iteration(
     q0: FloatArray | None = None,
     tol: float = 1e-10,
     max_iterations: int = 100_000,
-    margin: float = 0.0,
+    ties: Ties = DEFAULT_TIES,
 ) -> ValueIterationResult:
     """Iterate ``q ← J(q)`` from ``q0`` (default 0) until ``‖J q − q‖∞ ≤ tol(1−γ)/(2γ)``.
 
     For γ = 0 one application is exact. Requires γ < 1 for the stopping rule's guarantee.
+    ``ties`` is passed to every application of :func:`principal_q_operator`.
     """
     gamma = model.discount
     if gamma >= 1:
@@ -409,9 +401,7 @@ def principal_q_value_iteration(
     threshold = tol * (1 - gamma) / (2 * gamma) if gamma > 0 else np.inf
     residuals: list[float] = []
     for iteration in range(1, max_iterations + 1):
-        new_q = principal_q_operator(
-            model, q, reading=reading, agent_q_bar=agent_q_bar, margin=margin
-        )
+        new_q = principal_q_operator(model, q, reading=reading, agent_q_bar=agent_q_bar, ties=ties)
         residual = sup_norm_distance(new_q, q)
         residuals.append(residual)
         q = new_q

@@ -7,9 +7,10 @@ from fractions import Fraction as F
 import numpy as np
 import pytest
 
-from solvers.backward_induction import select_recommendation, solve_backward_induction
+from solvers.backward_induction import solve_backward_induction
 from solvers.contracts import best_response
 from theory.generators import paper_tree, random_instance, three_state_example
+from theory.ties import Ties
 
 
 def _expected_three_state():
@@ -119,20 +120,6 @@ def test_closed_form_and_lp_paths_agree_on_a_tree():
     assert np.array_equal(closed.recommended, lp.recommended)
 
 
-def test_principal_tie_rules():
-    q = np.array([[1.0, 1.0, 0.5], [2.0, 2.0 + 1e-12, 3.0]])
-    implementable = np.array([[True, True, True], [True, True, False]])
-    agent = np.array([[0.0, 5.0, 9.0], [4.0, 1.0, 0.0]])
-    assert select_recommendation(q, implementable, agent).tolist() == [0, 0]
-    assert select_recommendation(q, implementable, agent, tie_break="agent_best").tolist() == [1, 0]
-    assert select_recommendation(q, implementable, agent, tie_break="agent_worst").tolist() == [
-        0,
-        1,
-    ]
-    with pytest.raises(ValueError, match="principal_tie_break"):
-        select_recommendation(q, implementable, agent, tie_break="random")
-
-
 def test_cyclic_instance_is_refused():
     model = random_instance(6, 2, 2, seed=4, episodic=False)
     with pytest.raises(ValueError, match="meta-algorithm"):
@@ -145,7 +132,7 @@ def test_margin_with_inseparable_actions_falls_back_to_no_contract():
     plays its no-contract best response (argmax Q̄), in float and exact mode alike."""
     model = random_instance(2, 2, 1, seed=0)
     for exact in (False, True):
-        solution = solve_backward_induction(model, margin=5.0 if not exact else F(5), exact=exact)
+        solution = solve_backward_induction(model, ties=Ties(margin=5), exact=exact)
         q_bar = np.array(solution.q_bar, dtype=float)
         assert solution.recommended.tolist() == np.argmax(q_bar, axis=1).tolist()
         assert np.all(np.array(solution.contracts, dtype=float) == 0)

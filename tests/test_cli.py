@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 
-import pytest
-
 from pamdp.cli import main
 from theory.format import load_instance, validate_against_schema
 from theory.generators import paper_tree
@@ -69,9 +67,9 @@ def test_example_prints_paper_values(capsys):
     assert "iterations" in out
 
 
-def test_usage_error():
-    with pytest.raises(SystemExit):
-        main(["solve"])
+def test_usage_error_exits_2(capsys):
+    assert main(["solve"]) == 2
+    assert "instance" in capsys.readouterr().err
 
 
 def test_solve_refuses_undefined_values(tmp_path, capsys):
@@ -90,14 +88,16 @@ def test_solve_refuses_undefined_values(tmp_path, capsys):
 
 
 def test_solve_flags_a_non_converged_meta_algorithm(tmp_path, capsys):
-    """examples/no_markov_spe.json has no stationary SPE (tests/test_verify.py derives it), so
-    Algorithm 1 cannot converge: the CLI warns and records it in the solution file."""
+    """examples/no_pure_stationary_spe.json has no pure stationary SPE (tests/test_verify.py derives
+    it), so Algorithm 1 cannot converge: the CLI exits 1 with the reason and records it in the
+    solution file."""
     from pathlib import Path
 
-    instance = Path(__file__).resolve().parent.parent / "examples" / "no_markov_spe.json"
+    instance = Path(__file__).resolve().parent.parent / "examples" / "no_pure_stationary_spe.json"
     output = tmp_path / "solution.json"
-    assert main(["solve", str(instance), "--max-iterations", "50", "-o", str(output)]) == 0
-    assert "did not converge" in capsys.readouterr().err
+    assert main(["solve", str(instance), "--max-iterations", "50", "-o", str(output)]) == 1
+    err = capsys.readouterr().err
+    assert "did NOT converge" in err and "pamdp equilibria" in err
     document = json.loads(output.read_text())
     assert document["solver"]["converged"] is False
     validate_against_schema(document, "solution")

@@ -100,7 +100,7 @@ def test_recommend_is_principal_greedy_plus_minimal_payment():
 
 
 def test_followers_play_the_recommendation_and_bits_are_per_episode():
-    cfg = replace(SMALL, eps_start=0.0, learning_starts=10**6, follow_prob=0.5)
+    cfg = replace(SMALL, epsilon_start=0.0, learning_starts=10**6, follow_prob=0.5)
     phase = TrainingPhase(cfg, RULES)
     for _ in range(40):
         phase.step()

@@ -66,7 +66,7 @@ def test_new_transitions_get_the_maximum_priority_and_ring_overwrites():
     buf.add({"x": np.array([0, 1])})
     buf.update_priorities("a", np.array([0]), np.array([7.0]))
     buf.add({"x": np.array([2, 3])})  # 3 overwrites slot 0
-    assert buf.size == 3 and buf.pos == 1
+    assert buf.size == 3 and buf.position == 1
     assert buf.data["x"].tolist() == [3, 1, 2]
     np.testing.assert_allclose(buf.trees["a"].priorities(np.arange(3)), [7.0, 1.0, 7.0])
     np.testing.assert_allclose(buf.trees["b"].priorities(np.arange(3)), [1.0, 1.0, 1.0])

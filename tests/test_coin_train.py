@@ -1,17 +1,16 @@
-"""The Coin Game trainer (solvers.coin.train, solvers.coin.cli): bit-for-bit repeatable CPU
-runs, checkpoint + ``--resume`` continuing exactly, results JSON, figures, CLI."""
+"""The Coin Game trainer (solvers.coin.train): bit-for-bit repeatable CPU runs, checkpoint +
+``resume`` continuing exactly, results JSON, figures, the configuration (solvers.coin.config).
+The command line ``pamdp train coin`` is tested in tests/test_train.py."""
 
 from __future__ import annotations
 
-import argparse
 import json
 from dataclasses import replace
 
 import pytest
 import torch
 
-from solvers.coin import cli
-from solvers.coin.config import Config
+from solvers.coin.config import QUICK_3X3, RENAMED, Config
 from solvers.coin.train import run, run_seeds
 
 TINY = Config(
@@ -22,7 +21,7 @@ TINY = Config(
     num_games=8,
     batch_size=32,
     learning_starts=64,
-    target_every=10,
+    target_update_every=10,
     eval_every=20,
     eval_episodes=8,
     checkpoint_every=25,
@@ -87,43 +86,57 @@ def test_results_json_and_figures(tmp_path):
         assert png.exists() and png.read_bytes()[:4] == b"\x89PNG"
 
 
-def test_cli_runs_stops_and_resumes(tmp_path, capsys):
-    cfg_path = tmp_path / "cfg.json"
-    cfg_path.write_text(json.dumps(replace(TINY, output=str(tmp_path / "out")).to_dict()))
-    parser = argparse.ArgumentParser()
-    cli.add_arguments(parser)
-    base = ["--config", str(cfg_path), "--seeds", "3", "--no-progress"]
-    assert cli.run(parser.parse_args([*base, "--stop-after", "30"])) == 0
-    assert cli.run(parser.parse_args([*base, "--resume"])) == 0
-    out = capsys.readouterr().out
-    assert '"welfare"' in out
-    res = json.loads((tmp_path / "out" / "seed_3" / "results.json").read_text())
-    assert res["config"]["seed"] == 3 and res["complete"]
-    args = parser.parse_args(["--preset", "paper-7x7", "--nudge", "0.2", "--num-games", "4"])
-    cfg = cli._build_config(args)
-    assert (cfg.preset, cfg.nudge, cfg.num_games, cfg.iterations) == (
-        "paper-7x7",
-        0.2,
-        4,
-        1_000_000,
-    )
-    assert cli.run(parser.parse_args(["--nudge", "-1"])) == 2
-
-
 def test_config_defaults_are_the_papers():
     c = Config()
-    assert (c.iterations, c.batch_size, c.target_every, c.gamma, c.buffer_size) == (
+    assert (c.iterations, c.batch_size, c.target_update_every, c.gamma, c.buffer_size) == (
         1_000_000,
         128,
         100,
         0.99,
         100_000,
     )
-    assert (c.lr_start, c.lr_end, c.eps_start, c.eps_end) == (5e-4, 1e-4, 0.4, 0.0)
+    assert (c.learning_rate_start, c.learning_rate_end, c.epsilon_start, c.epsilon_end) == (
+        5e-4,
+        1e-4,
+        0.4,
+        0.0,
+    )
     assert (c.per_alpha, c.per_eps, c.principal_alpha, c.eval_episodes) == (0.4, 1e-7, 0.1, 80)
     assert Config.from_dict(c.to_dict()) == c
-    with pytest.raises(ValueError, match="unknown Config fields"):
+    with pytest.raises(ValueError, match="unknown Config field 'nope'"):
         Config.from_dict({"nope": 1})
+
+
+@pytest.mark.parametrize("old", sorted(RENAMED))
+def test_a_former_field_name_is_refused_with_the_new_one(old):
+    with pytest.raises(ValueError, match=f"'{old}' \\(renamed to '{RENAMED[old]}'\\)"):
+        Config.from_dict({old: 1})
+
+
+def test_the_quick_default_is_3x3_and_the_papers_hyperparameters_otherwise():
+    """QUICK_3X3 (plain ``pamdp train coin``) changes only the budget, the board, the games per
+    iteration, ξ and the evaluation / checkpoint spacing from the paper's Config()."""
+    paper = Config()
+    changed = {k for k, v in QUICK_3X3.to_dict().items() if paper.to_dict()[k] != v}
+    assert changed == {
+        "preset",
+        "iterations",
+        "validation_iterations",
+        "baseline_iterations",
+        "num_games",
+        "nudge",
+        "eval_every",
+        "checkpoint_every",
+        "extra",
+    }
+    assert QUICK_3X3.preset == "paper-3x3"
+    assert [n for n, _ in QUICK_3X3.phases()] == [
+        "train",
+        "validate",
+        "selfish",
+        "cooperative",
+        "constant",
+    ]
 
 
 def test_experiment_configs_load_and_7x7_runs_on_cpu(tmp_path):

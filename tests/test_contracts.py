@@ -35,6 +35,7 @@ from solvers.contracts import (
 )
 from solvers.contracts_reference import minimal_contract_cvxpy
 from theory.exact_contracts import ExactContract, minimal_contracts_exact_all_actions
+from theory.ties import Ties
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -149,7 +150,9 @@ def test_identical_distributions_tie_rule_and_margin(method: str) -> None:
     probs = [[0.3, 0.7], [0.3, 0.7]]
     assert minimal_contracts([0.5, 0.5], probs, 0, method=method).implementable
     assert not minimal_contracts([0.5, 0.75], probs, 0, method=method).implementable
-    assert not minimal_contracts([0.5, 0.5], probs, 0, method=method, margin=0.125).implementable
+    assert not minimal_contracts(
+        [0.5, 0.5], probs, 0, method=method, ties=Ties(margin=0.125)
+    ).implementable
 
 
 @pytest.mark.parametrize("method", ["closed_form", "lp"])
@@ -175,7 +178,7 @@ def test_observed_action_pays_max_minus_own(margin: float) -> None:
     """
     q = np.array([0.0, 0.5, -1.0, 0.5])
     eye = np.eye(4)
-    sol = minimal_contracts_all_actions(q[None], eye[None], margin=margin)
+    sol = minimal_contracts_all_actions(q[None], eye[None], ties=Ties(margin=margin))
     for a in range(4):
         expected = max(0.0, float(np.max(np.delete(q, a))) - q[a] + margin)
         want = np.zeros(4)
@@ -217,8 +220,8 @@ def test_input_errors() -> None:
         minimal_contracts([0.0, 1.0, 2.0], probs, 0)
     with pytest.raises(ValueError, match="out of range"):
         minimal_contracts([0.0, 1.0], probs, 2)
-    with pytest.raises(ValueError, match="margin must be a finite non-negative"):
-        minimal_contracts([0.0, 1.0], probs, 0, margin=-0.1)
+    with pytest.raises(ValueError, match="margin"):
+        minimal_contracts([0.0, 1.0], probs, 0, ties=Ties(margin=-0.1))
     with pytest.raises(ValueError, match="unknown method"):
         minimal_contracts([0.0, 1.0], probs, 0, method="simplex")
     with pytest.raises(ValueError, match="needs 2 outcomes"):
@@ -389,13 +392,15 @@ def corpus() -> Corpus:
         floats = [_floats(states[i]) for i in members]
         q = np.stack([f[0] for f in floats])
         probs = np.stack([f[1] for f in floats])
-        sol = minimal_contracts_all_actions(q, probs, margin=float(margin))
+        sol = minimal_contracts_all_actions(q, probs, ties=Ties(margin=float(margin)))
         for k, i in enumerate(members):
             fast[i] = ContractSolution(
                 sol.contracts[k], sol.implementable[k], sol.expected_payment[k]
             )
         if n_o == 2:  # the same problems through the batched LP, to compare with the closed form
-            lp = minimal_contracts_all_actions(q, probs, margin=float(margin), method="lp")
+            lp = minimal_contracts_all_actions(
+                q, probs, ties=Ties(margin=float(margin)), method="lp"
+            )
             for k, i in enumerate(members):
                 two_outcome_lp[i] = ContractSolution(
                     lp.contracts[k], lp.implementable[k], lp.expected_payment[k]
@@ -480,7 +485,12 @@ def test_agreement_fast_path_matches_exact(corpus: Corpus) -> None:
             )
             assert np.all(contract >= 0.0), (state, a)
             assert _ic_violation(q, probs, contract, a, margin) <= IC_TOL, (state, a)
-            assert best_response(q[None], probs[None], contract[None], [a], tie_tol=IC_TOL)[0] == a
+            assert (
+                best_response(
+                    q[None], probs[None], contract[None], [a], ties=Ties(agent_tol=IC_TOL)
+                )[0]
+                == a
+            )
 
 
 def test_agreement_two_outcome_contract_is_unique(corpus: Corpus) -> None:
@@ -574,7 +584,7 @@ def test_property_fast_path_matches_exact(
         method = "lp"
     qf = np.array([[float(v) for v in q]])
     pf = np.array([[[float(v) for v in row] for row in probs]])
-    fast = minimal_contracts_all_actions(qf, pf, margin=float(margin), method=method)
+    fast = minimal_contracts_all_actions(qf, pf, ties=Ties(margin=float(margin)), method=method)
     for a, exact in enumerate(minimal_contracts_exact_all_actions(q, probs, margin)):
         assert bool(fast.implementable[0, a]) == exact.implementable
         if exact.implementable:
@@ -644,8 +654,8 @@ def test_two_action_lean_path_is_bitwise_the_general_closed_form(seed: int) -> N
     probs = np.stack([1.0 - p1, p1], axis=2)
     rec = rng.integers(0, 2, size=m)
     for margin in (0.0, 0.01):
-        lean = two_outcome_closed_form(q, probs, rec, margin=margin)
-        general = two_outcome_closed_form(q, probs, rec, margin=margin, lean=False)
+        lean = two_outcome_closed_form(q, probs, rec, ties=Ties(margin=margin))
+        general = two_outcome_closed_form(q, probs, rec, ties=Ties(margin=margin), lean=False)
         np.testing.assert_array_equal(lean.implementable, general.implementable)
         assert lean.contracts.tobytes() == general.contracts.tobytes()
         assert lean.expected_payment.tobytes() == general.expected_payment.tobytes()
@@ -659,4 +669,4 @@ def test_non_finite_inputs_are_refused(bad: float) -> None:
     with pytest.raises(ValueError, match="q_bar"):
         minimal_contracts([0.0, bad], probs, 1)
     with pytest.raises(ValueError, match="margin"):
-        minimal_contracts([0.0, -0.8], probs, 1, margin=bad)
+        minimal_contracts([0.0, -0.8], probs, 1, ties=Ties(margin=bad))

@@ -11,6 +11,7 @@ from solvers.deep.validation import Validator
 from solvers.evaluation import evaluate_policy
 from solvers.meta_algorithm import agent_q_bar_minimal
 from theory.generators import paper_tree
+from theory.ties import Ties
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,7 @@ def test_an_underpaid_contract_is_a_discontinuity(tree: Validator) -> None:
     assert not evaluation.followed[costly & (spe.contracts[:, 1] > 1e-6)].any()
     assert record.principal_ratio < 0.9
     assert np.isnan(record.agent_q_error)
-    nudged = solve_backward_induction(tree.model, margin=0.01)
+    nudged = solve_backward_induction(tree.model, ties=Ties(margin=0.01))
     nudged_record, _ = tree.evaluate(nudged.recommended, nudged.contracts)
     assert nudged_record.follow_rate == 1.0
     assert 0.9 < nudged_record.principal_ratio < 1.0  # the margin's price

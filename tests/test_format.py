@@ -124,7 +124,7 @@ def test_rows_summing_to_one_within_tolerance_are_accepted_and_normalised(tmp_pa
 def test_numbers_too_large_for_floats_are_rejected_by_field():
     document = json.loads(FORMAT_EXAMPLE)
     document["agent_reward"][0][0] = 10**400
-    with pytest.raises(InstanceError, match="agent_reward: a number is too large"):
+    with pytest.raises(InstanceError, match=r"agent_reward\[0\]\[0\]: a number is too large"):
         instance_from_dict(document)
 
 
@@ -200,3 +200,77 @@ def test_solution_schema_rejects_negative_payments():
     bad["policy"][0]["contract"][1] = -1
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, load_schema("solution"))
+
+
+def test_unknown_fields_are_errors_with_a_suggestion():
+    """Issue 11: a typo used to be solved silently as a hidden-action instance."""
+    document = json.loads(FORMAT_EXAMPLE)
+    document["observed_actoin"] = True
+    with pytest.raises(InstanceError) as info:
+        instance_from_dict(document)
+    assert str(info.value).startswith("observed_actoin: unknown field; did you mean")
+    assert "'observed_action'" in str(info.value)
+    with pytest.raises(jsonschema.ValidationError):
+        validate_against_schema(document, "instance")
+
+
+def test_x_fields_and_extensions_carry_extra_data_and_are_never_read():
+    plain = instance_from_dict(loads_json(FORMAT_EXAMPLE))
+    document = json.loads(FORMAT_EXAMPLE)
+    document["x-origin"] = {"tool": "mine", "numbers": ["not a number"]}
+    document["extensions"] = {"anything": [1, 2]}
+    extended = instance_from_dict(document)
+    assert _exact_arrays(extended) == _exact_arrays(plain)
+    validate_against_schema(document, "instance")
+
+
+def test_a_solution_for_another_instance_is_refused_unless_allowed():
+    from theory.format import SolutionError
+
+    model = three_state_example()
+    document = solution_to_dict(model, [0, 0, 0], [[1, 0]] * 3)
+    document["instance"] = "some other instance"
+    with pytest.raises(SolutionError) as info:
+        solution_from_dict(document, model)
+    assert "'some other instance'" in str(info.value) and repr(model.name) in str(info.value)
+    parsed = solution_from_dict(document, model, allow_name_mismatch=True)
+    assert parsed.instance_name == "some other instance"
+
+
+def test_solutions_written_by_pamdp_solve_still_load():
+    """``pamdp solve -o`` writes an informational ``solver`` object; it is a documented field
+    (kept in ``extra``), and so are ``x-`` fields."""
+    model = three_state_example()
+    solver = {"method": "backward induction", "converged": True}
+    document = solution_to_dict(
+        model, [0, 0, 0], [[1, 0]] * 3, extra={"solver": solver, "x-run": 7}
+    )
+    validate_against_schema(document, "solution")
+    parsed = solution_from_dict(loads_json(json.dumps(document)), model)
+    assert parsed.extra == {"solver": solver, "x-run": 7}
+
+
+def test_exact_numbers_beyond_pythons_digit_limit_round_trip(tmp_path):
+    """1e-5000 has a 5001-digit denominator, beyond Python's 4300-digit int/str limit but
+    within pamdp's 10,000-digit limit: it is written and read back exactly."""
+    document = json.loads(FORMAT_EXAMPLE)
+    document["agent_reward"][1][1] = "1e-5000"
+    model = instance_from_dict(document)
+    path = tmp_path / "tiny.json"
+    save_instance(model, path)
+    assert load_instance(path).exact.agent_reward[1, 1] == Fraction(1, 10**5000)
+
+
+def test_every_stored_v1_file_still_loads():
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent
+    regressions = sorted((root / "tests" / "regressions").glob("*.json"))
+    files = [*regressions, root / "examples" / "no_pure_stationary_spe.json"]
+    loaded = 0
+    for path in files:
+        if json.loads(path.read_text()).get("format") == "pamdp/instance@1":
+            load_instance(path)
+            validate_against_schema(json.loads(path.read_text()), "instance")
+            loaded += 1
+    assert loaded >= 10

@@ -1,16 +1,20 @@
-"""Tests of properties.fuzz and ``pamdp fuzz`` (issue 4): differential fuzzing of solvers.
+"""Tests of properties.fuzz (issues 4, 12): differential fuzzing, failure classes, scope.
 
-Must show: fuzzing rejects each wrong solver of examples/ with a minimal counterexample and
-accepts the correct ones. "Minimal" is checked as defined in properties.fuzz: no structural
-reduction (a subgame, one state, action or outcome fewer, one reward zeroed) of the reported
-instance still fails in the same way.
+Must show (issue 12): one run (``--family episodic``, fixed seed) against
+examples/closed_form_2x2.py — which divides by zero when two actions have the same outcome
+distribution *and* pays negative amounts when the outcome order is reversed — reports both
+classes, the wrong-answer class shrunk to one state, without patching the solver; a 2×2-only
+solver answering "unsupported" elsewhere passes ``--family all`` with the share reported.
+
+"Minimal" is checked as defined in properties.fuzz_shrink: no structural reduction (a subgame,
+one state, action or outcome fewer, one reward zeroed) of a class's minimal instance still
+fails with the same kind and signature.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
-import shlex
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -20,24 +24,25 @@ import pytest
 
 from properties import check_solver
 from properties.fuzz import (
+    CRASH,
     UNCHECKED,
-    CommandSolver,
+    UNSUPPORTED,
+    FailureClass,
     FunctionSolver,
-    FuzzReport,
     SolverCheckError,
-    _Fields,
+    Unsupported,
     _judged,
     attempt,
     fuzz,
+    signature_of,
 )
-from properties.fuzz_cli import main as fuzz_main
-from properties.verify_cli import main as verify_main
+from properties.fuzz_shrink import _Fields
 from solvers.backward_induction import solve_backward_induction
 from theory.format import load_instance
 from theory.generators import three_state_example
+from theory.spe import NEGATIVE_PAYMENT, NOT_FOLLOWED, OVERPAYMENT, PRINCIPAL_DEVIATION
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-PYTHON = shlex.quote(sys.executable)
 
 
 def example(name: str) -> ModuleType:
@@ -46,15 +51,114 @@ def example(name: str) -> ModuleType:
     return importlib.import_module(name)
 
 
-def assert_minimal(report: FuzzReport, solver: Any) -> None:
-    """The reported instance fails, and none of its structural reductions fails the same way."""
-    failure = report.failure
-    assert failure is not None and failure.shrink_complete
-    kind = failure.kind
+def assert_minimal(failure: FailureClass, solver: Any) -> None:
+    """The class's instance fails, and no structural reduction fails with the same class."""
+    assert failure.shrink_complete
+    assert attempt(solver, failure.model).key == (failure.kind, failure.signature)
     for candidate in _Fields.of(failure.model).candidates():
         smaller = candidate.build()
         if smaller is not None:
-            assert attempt(solver, smaller).kind != kind, "a smaller instance still fails"
+            assert attempt(solver, smaller).key != (failure.kind, failure.signature)
+
+
+def by_kind(report: Any, kind: str) -> FailureClass:
+    found = [f for f in report.failures if f.kind == kind]
+    assert found, report.summary()
+    return found[0]
+
+
+# ------------------------------------------------------------- the two-bug must-show
+def test_one_run_reports_both_bugs_each_shrunk_on_its_own():
+    """examples/closed_form_2x2.py, unpatched. Its 2×2 fast path computes
+    ``b(o1) = (Q̄(x) − Q̄(a)) / (𝒪(a)(o1) − 𝒪(x)(o1))``: with identical outcome distributions
+    the denominator is 0 (a ZeroDivisionError), and when ``a`` makes o1 *less* likely
+    (reversed order) the payment is negative. Both classes come out of one run; each is
+    shrunk with its own predicate to one state, and the first unshrunk instance is kept."""
+    solver = FunctionSolver(example("closed_form_2x2").solve)
+    report = fuzz(solver, family="episodic", max_examples=200, seed=1, shrink_budget=30)
+    kinds = {f.kind for f in report.failures}
+    assert {CRASH, NEGATIVE_PAYMENT} <= kinds, report.summary()
+    crash = by_kind(report, CRASH)
+    assert crash.signature == "ZeroDivisionError: Fraction(N, N)"
+    assert crash.size[0] == 1
+    probs = crash.model.exact_data().outcome_probs  # the two actions' distributions coincide
+    assert list(probs[0, 0]) == list(probs[0, 1])
+    wrong = by_kind(report, NEGATIVE_PAYMENT)
+    assert wrong.size == (1, 2, 2)
+    assert wrong.attempt.report is not None
+    negative = [x for x in wrong.attempt.report.states[0].contract if x < 0]
+    assert negative, "the minimal wrong answer pays a negative amount"
+    # the reversed order: the recommended action makes the second outcome less likely
+    a = wrong.attempt.report.states[0].recommended
+    p = wrong.model.exact_data().outcome_probs[0]
+    assert p[a][1] < p[1 - a][1]
+    for failure in (crash, wrong):
+        assert failure.count >= 1 and failure.first_seen >= 1
+        assert failure.first_message
+        assert_minimal(failure, solver)
+    text = report.summary()
+    assert "[1]" in text and "[2]" in text and "first seen on instance" in text
+
+
+def test_stop_at_first_ends_the_search_at_the_first_failure():
+    solver = FunctionSolver(example("closed_form_2x2").solve)
+    report = fuzz(solver, family="episodic", max_examples=200, seed=1, stop_at_first=True)
+    assert report.stopped == "first_failure" and len(report.failures) == 1
+    assert report.tried == report.failures[0].first_seen
+
+
+# ------------------------------------------------------------------ scope protocol
+def test_a_partial_solver_passes_every_family_with_the_unsupported_share():
+    """examples/two_by_two.py solves episodic 2×2 instances by the closed form and answers
+    "unsupported" elsewhere: never a failure, and the share is reported."""
+    report = fuzz(FunctionSolver(example("two_by_two").solve), family="all", max_examples=150)
+    assert report.ok, report.summary()
+    assert 0 < report.unsupported < report.tried
+    assert report.unsupported_share == report.unsupported / report.tried
+    assert "were outside the solver's scope" in report.summary()
+    # within its scope everything is checked
+    scoped = fuzz(
+        FunctionSolver(example("two_by_two").solve),
+        family="episodic",
+        two_by_two=True,
+        max_examples=60,
+    )
+    assert scoped.ok and scoped.unsupported == 0 and scoped.tried > 0
+
+
+def test_unsupported_answers_in_every_form():
+    model = three_state_example()
+
+    def raises(doc: dict[str, Any]) -> Any:
+        raise Unsupported("hidden action only")
+
+    assert attempt(FunctionSolver(raises), model).kind == UNSUPPORTED
+    assert attempt(lambda doc: {"unsupported": "no"}, model).kind == UNSUPPORTED
+    assert attempt(lambda doc: '{"unsupported": "no"}', model).kind == UNSUPPORTED
+    result = attempt(FunctionSolver(raises), model)
+    assert not result.failed and result.message == "hidden action only"
+
+
+def test_an_all_unsupported_solver_is_said_to_have_checked_nothing():
+    report = fuzz(lambda doc: {"unsupported": "nothing"}, family="episodic", max_examples=10)
+    assert report.ok and report.unsupported == report.tried
+    assert "NO ANSWER CHECKED" in report.summary()
+
+
+# ------------------------------------------------------------------- signatures
+def test_signatures_keep_the_exception_and_drop_the_numbers():
+    assert signature_of(CRASH, "ZeroDivisionError: Fraction(3, 0)\n  File ...") == (
+        "ZeroDivisionError: Fraction(N, N)"
+    )
+    command = (
+        "exit status 1: KeyError: 'o7'\nTraceback (most recent call last):\n"
+        "  File \"/tmp/x/solver.py\", line 12, in <module>\nKeyError: 'o7'"
+    )
+    assert signature_of(CRASH, command) == "exit status 1 | KeyError: '…'"
+    assert signature_of(NOT_FOLLOWED, "state s3: ...") == NOT_FOLLOWED
+    assert signature_of("invalid_output", "policy[2].contract[1]: not a number (value: 'x')") == (
+        "policy[N].contract[N]: not a number (value: '…')"
+    )
 
 
 # ------------------------------------------------------------------- wrong solvers rejected
@@ -62,13 +166,10 @@ def test_observed_action_payments_rejected_on_one_hidden_action_state():
     """The observed-action price on a hidden-action instance: the agent collects the payment
     without taking the recommended action. One state suffices."""
     solver = FunctionSolver(example("observed_action_payments").solve)
-    report = fuzz(solver, family="episodic", observed_action=False, max_examples=1000, seed=0)
-    failure = report.failure
-    assert failure is not None and failure.kind == "wrong"
+    report = fuzz(solver, family="episodic", observed_action=False, max_examples=300, seed=0)
+    failure = by_kind(report, NOT_FOLLOWED)
     assert failure.size[0] == 1 and not failure.model.observed_action
-    assert failure.attempt.report is not None
-    assert "not_followed" in {v.kind for v in failure.attempt.report.violations}
-    assert_minimal(report, solver)
+    assert_minimal(failure, solver)
     # the same rule is exactly right when actions are observed
     assert fuzz(solver, family="episodic", observed_action=True, max_examples=60).ok
 
@@ -77,31 +178,31 @@ def test_ties_against_the_principal_rejected_on_one_state():
     """Buying a strict preference (ε = 10⁻⁶) instead of relying on ties going to the
     recommendation overpays; one state with two actions suffices."""
     solver = FunctionSolver(example("ties_against_principal").solve)
-    report = fuzz(solver, family="episodic", max_examples=1000, seed=0)
-    failure = report.failure
-    assert failure is not None and failure.kind == "wrong"
+    report = fuzz(solver, family="episodic", max_examples=300, seed=0)
+    failure = by_kind(report, OVERPAYMENT)
     assert failure.size[:2] == (1, 2)
-    assert_minimal(report, solver)
+    assert_minimal(failure, solver)
 
 
 def test_continuation_values_ignored_rejected_on_two_states():
     solver = FunctionSolver(example("myopic").solve)
-    report = fuzz(solver, family="episodic", max_examples=1000, seed=0)
-    failure = report.failure
-    assert failure is not None and failure.kind == "wrong"
-    assert failure.size[0] == 2  # one state has no continuation to ignore
-    assert_minimal(report, solver)
+    report = fuzz(solver, family="episodic", max_examples=300, seed=0)
+    assert not report.ok
+    smallest = min(f.size[0] for f in report.failures)
+    assert smallest == 2  # one state has no continuation to ignore
+    for failure in report.failures:
+        assert failure.size[0] >= 2
 
 
 def test_rents_ignored_rejected_on_two_hidden_action_states():
     """Passing the agent's no-contract value upstream misprices its limited-liability rent:
     it takes a state with a rent and one upstream of it, under hidden action."""
     solver = FunctionSolver(example("rent_blind").solve)
-    report = fuzz(solver, family="episodic", observed_action=False, max_examples=2000, seed=0)
-    failure = report.failure
-    assert failure is not None and failure.kind == "wrong"
+    report = fuzz(solver, family="episodic", observed_action=False, max_examples=600, seed=0)
+    assert not report.ok
+    failure = min(report.failures, key=lambda f: f.size)
     assert failure.size[0] == 2 and not failure.model.observed_action
-    assert_minimal(report, solver)
+    assert failure.kind in (PRINCIPAL_DEVIATION, NOT_FOLLOWED, OVERPAYMENT)
     # with observed actions there are no rents and the shortcut is right
     assert fuzz(solver, family="episodic", observed_action=True, max_examples=60).ok
 
@@ -137,66 +238,11 @@ def test_check_solver_with_a_model_function_returning_an_spe_solution():
     assert report.ok and report.examples > 0
 
 
-def test_check_solver_raises_with_the_minimal_counterexample():
+def test_check_solver_raises_with_the_failure_classes():
     with pytest.raises(SolverCheckError) as info:
-        check_solver(example("myopic").solve, family="episodic", max_examples=500)
-    assert "FAILURE (wrong) on a minimal instance with 2 state(s)" in str(info.value)
+        check_solver(example("myopic").solve, family="episodic", max_examples=200)
+    assert "FAILED:" in str(info.value) and "minimal instance: 2 state(s)" in str(info.value)
     assert info.value.report.failure is not None
-
-
-# ------------------------------------------------------------------------- the protocol
-def test_command_solver_correct_and_wrong(tmp_path, capsys):
-    """The file protocol end to end: the textbook solver passes; the myopic one fails, its
-    minimal instance is saved with both solutions, and ``pamdp verify`` reproduces the
-    verdicts from the saved files (1 for the wrong solution, 0 for the right one)."""
-    good = f"{PYTHON} {EXAMPLES / 'textbook_solver.py'} {{instance}} {{solution}}"
-    assert fuzz(CommandSolver(good), family="episodic", max_examples=6).ok
-    bad = f"{PYTHON} {EXAMPLES / 'myopic.py'} {{instance}} {{solution}}"
-    out = tmp_path / "failure"
-    report = fuzz(
-        CommandSolver(bad), family="episodic", max_examples=300, output_dir=out, shrink_budget=6.0
-    )
-    assert report.failure is not None and report.failure.kind == "wrong"
-    for name in ("instance.json", "wrong_solution.json", "right_solution.json", "report.txt"):
-        assert (out / name).is_file()
-    assert "wrong (solver under test) vs right" in (out / "report.txt").read_text()
-    capsys.readouterr()
-    assert verify_main([str(out / "instance.json"), str(out / "wrong_solution.json")]) == 1
-    assert verify_main([str(out / "instance.json"), str(out / "right_solution.json")]) == 0
-
-
-def test_crash_hang_and_garbage_are_reported():
-    model = three_state_example()
-    crash = CommandSolver(f"{PYTHON} -c 'import sys; sys.exit(3)' {{instance}}")
-    result = attempt(crash, model)
-    assert result.kind == "crash" and "exit status 3" in result.message
-    hang = CommandSolver("sleep 30 # {instance}", timeout=0.3)
-    result = attempt(hang, model)
-    assert result.kind == "timeout" and "0.3 s" in result.message
-    garbage = CommandSolver("echo 'not json' # {instance}")  # no {solution}: stdout is read
-    assert attempt(garbage, model).kind == "invalid_json"
-    assert (
-        attempt(lambda doc: {"format": "pamdp/solution@1", "policy": []}, model).kind
-        == "invalid_solution"
-    )
-    assert attempt(lambda doc: [1, 2], model).kind == "invalid_solution"
-
-    def boom(doc: dict[str, Any]) -> dict[str, Any]:
-        raise RuntimeError("solver exploded")
-
-    result = attempt(FunctionSolver(boom), model)
-    assert result.kind == "crash" and "solver exploded" in result.message
-
-
-def test_a_hanging_command_is_shrunk_and_reported():
-    report = fuzz(
-        CommandSolver("sleep 30 # {instance}", timeout=0.2),
-        family="episodic",
-        max_examples=5,
-        shrink_budget=1.0,
-    )
-    assert report.failure is not None and report.failure.kind == "timeout"
-    assert "FAILURE (timeout)" in report.summary()
 
 
 def test_time_budget_stops_the_search():
@@ -206,64 +252,53 @@ def test_time_budget_stops_the_search():
         max_examples=10_000,
         time_budget=0.5,
     )
-    assert report.ok and report.budget_exhausted and report.examples < 10_000
+    assert report.ok and report.budget_exhausted and report.tried < 10_000
 
 
 def test_instances_without_a_known_spe_are_not_blamed_on_the_solver():
     """On the two-state discounted instance of tests/test_verify.py no stationary policy is
     an SPE, so no answer can pass; the fuzzer marks it 'unchecked' instead of a failure."""
-    model = load_instance(EXAMPLES / "no_markov_spe.json")
+    model = load_instance(EXAMPLES / "no_pure_stationary_spe.json")
     result = attempt(FunctionSolver(example("pamdp_adapter").solve), model)
-    assert result.kind == "wrong"  # attempt() alone only verifies
+    assert result.failed  # attempt() alone only verifies
     judged = _judged(result, model)
     assert judged.kind == UNCHECKED and not judged.failed
 
 
-# -------------------------------------------------------------------------------- CLI
-def test_fuzz_cli_exit_codes(tmp_path, capsys):
-    good = f"{PYTHON} {EXAMPLES / 'textbook_solver.py'} {{instance}} {{solution}}"
-    assert (
-        fuzz_main(
-            [
-                "--command",
-                good,
-                "--family",
-                "episodic",
-                "--max-examples",
-                "5",
-                "--quiet",
-                "--output-dir",
-                str(tmp_path / "a"),
-            ]
-        )
-        == 0
-    )
-    assert "OK: every answer was an SPE" in capsys.readouterr().out
-    assert (
-        fuzz_main(
-            [
-                "--function",
-                "myopic:solve",
-                "--family",
-                "episodic",
-                "--max-examples",
-                "500",
-                "--quiet",
-                "--output-dir",
-                str(tmp_path / "b"),
-            ]
-        )
-        == 1
-    )
-    out = capsys.readouterr().out
-    assert "FAILURE (wrong)" in out and (tmp_path / "b" / "instance.json").is_file()
-    assert fuzz_main(["--command", "my-solver", "--quiet"]) == 2  # no {instance}
-    assert fuzz_main(["--function", "no_such_module:solve", "--quiet"]) == 2
-    assert fuzz_main(["--command", good, "--tolerance", "x", "--quiet"]) == 2
-    assert fuzz_main(["--command", good, "--max-states", "0", "--quiet"]) == 2
-    json.loads((tmp_path / "b" / "wrong_solution.json").read_text())
+# --------------------------------------------------------------------- saved runs
+def test_a_run_is_saved_in_a_fresh_folder_with_the_solvers_own_numbers(tmp_path):
+    """Two runs never share a folder; each names the files it wrote; the wrong solution is
+    the solver's own document (its floats and strings, not rewritten fractions)."""
 
+    def floats(doc: dict[str, Any]) -> str:  # always pays -0.1 on the first outcome
+        n_o = len(doc["outcomes"])
+        policy = [
+            {
+                "state": s,
+                "recommended_action": doc["actions"][0],
+                "contract": [-0.1] + [0] * (n_o - 1),
+            }
+            for s in doc["states"]
+        ]
+        return json.dumps({"format": "pamdp/solution@1", "instance": doc["name"], "policy": policy})
 
-@pytest.fixture(autouse=True)
-def _examples_importable() -> None:
-    example("textbook_solver")
+    first = fuzz(floats, family="episodic", max_examples=5, output_dir=tmp_path, shrink_budget=3)
+    second = fuzz(floats, family="episodic", max_examples=5, output_dir=tmp_path, shrink_budget=3)
+    assert first.directory is not None and second.directory is not None
+    assert first.directory != second.directory and first.directory.parent == tmp_path
+    for name in first.files:
+        assert (first.directory / name).is_file()
+    written = {
+        str(p.relative_to(first.directory)) for p in first.directory.rglob("*") if p.is_file()
+    }
+    assert written == set(first.files)
+    failure = by_kind(first, NEGATIVE_PAYMENT)
+    assert failure.directory is not None
+    saved = json.loads((failure.directory / "wrong_solution.json").read_text())
+    assert saved["policy"][0]["contract"][0] == -0.1  # a float, as the solver wrote it
+    document = json.loads((first.directory / "report.json").read_text())
+    assert document["format"] == "pamdp/fuzz-report@1"
+    entry = document["failures"][0]
+    for key in ("kind", "signature", "count", "first_instance", "minimal_instance", "message"):
+        assert key in entry
+    assert entry["wrong_solution"]["policy"][0]["contract"][0] == -0.1

@@ -67,14 +67,16 @@ def test_converged_discounted_policy_is_a_fixed_point(seed):
     assert np.allclose(values, result.solution.principal_values, atol=1e-9)
 
 
-def test_no_markov_spe_instance_does_not_converge():
-    """examples/no_markov_spe.json (found by pamdp fuzz; derivation in tests/test_verify.py):
-    no stationary principal policy is an SPE, so Algorithm 1 cannot converge there."""
+def test_no_pure_stationary_spe_instance_does_not_converge():
+    """examples/no_pure_stationary_spe.json (found by pamdp fuzz; derivation in
+    tests/test_verify.py): no pure stationary principal policy is an SPE (a mixed stationary
+    and a period-3 one exist, tests/test_equilibria.py), and Algorithm 1 returns pure
+    stationary policies, so it cannot converge there."""
     from pathlib import Path
 
     from theory.format import load_instance
 
-    path = Path(__file__).resolve().parent.parent / "examples" / "no_markov_spe.json"
+    path = Path(__file__).resolve().parent.parent / "examples" / "no_pure_stationary_spe.json"
     result = meta_algorithm(load_instance(path), max_iterations=100)
     assert not result.converged
     assert result.cycle_start is not None

@@ -17,6 +17,7 @@ import sys
 sys.path.insert(0, {str(EXAMPLES)!r})
 import myopic
 import pamdp_adapter
+import two_by_two
 from solvers.backward_induction import solve_backward_induction
 
 
@@ -26,6 +27,10 @@ def good(document):
 
 def bad(document):
     return myopic.solve(document)
+
+
+def partial(document):
+    return two_by_two.solve(document)
 
 
 def exact_model(model):
@@ -63,16 +68,48 @@ def test_a_wrong_solver_fails_with_a_minimal_counterexample(project: pytest.Pyte
         "--pamdp-families=episodic",
         "-p",
         "no:cacheprovider",
-        "--pamdp-max-examples=300",
+        "--pamdp-max-examples=150",
+        "--pamdp-shrink-budget=8",
     )
     result.assert_outcomes(passed=4, failed=2)  # myopic solves the §7 examples right
     result.stdout.fnmatch_lines(
         [
-            "*FAILURE (wrong) on a minimal instance with 2 state(s)*",
+            "*FAILED: * failure class(es)*",
+            "*minimal instance: 2 state(s)*",
             "*wrong (solver under test) vs right*",
             "FAILED pamdp[[]paper-tree/depth=5[]]*",
         ]
     )
+
+
+def test_a_partial_solver_passes_with_default_options(project: pytest.Pytester) -> None:
+    """Must show (issue 12): the 2×2-only solver, default options (both families, as
+    ``pamdp fuzz --family all``): nothing fails; the discounted family, entirely outside its
+    scope, is skipped with the reason; the episodic share is in the report section."""
+    result = project.runpytest("--pamdp-solver=their_solvers:partial", "-rA", *FAST)
+    result.assert_outcomes(passed=6, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*unsupported: * of * instance(s) (*%) were outside the solver's scope*",
+            "*SKIPPED*fuzz/discounted: the solver answered unsupported on all*",
+        ]
+    )
+
+
+def test_scope_options_reach_the_fuzzer(project: pytest.Pytester) -> None:
+    result = project.runpytest(
+        "--pamdp-solver=their_solvers:partial",
+        "--pamdp-families=episodic",
+        "--pamdp-two-by-two",
+        "--pamdp-max-states=2",
+        "--pamdp-hidden-action",
+        "-rA",
+        "-k",
+        "fuzz",
+        *FAST,
+    )
+    result.assert_outcomes(passed=1, deselected=5)
+    assert "unsupported:" not in result.stdout.str()  # every instance was within scope
 
 
 def test_model_input_and_keyword_selection(project: pytest.Pytester) -> None:

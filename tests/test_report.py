@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from pamdp import theorems as theorems_cli
 from pamdp.cli import main
 from properties import report as rp
-from properties import theorems_cli
-from properties.theorems import claim
+from properties.claims import claim
 from solvers.backward_induction import SPESolution, solve_backward_induction
 from theory.format import load_instance, validate_against_schema
 from theory.model import PrincipalAgentMDP

@@ -13,11 +13,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from properties import symbolic as sy
+from properties.claims import claim
 from properties.profiles import profile_settings
-from properties.theorems import claim
 from solvers.backward_induction import solve_backward_induction
 from solvers.contracts import two_outcome_closed_form
 from theory.generators import three_state_example
+from theory.ties import Ties
 
 THREE = three_state_example()
 
@@ -134,7 +135,7 @@ def test_agreement_catches_planted_errors(broken):
     if broken == "numeric contracts 1% short":
 
         def short(m: Any) -> Any:
-            s = solve_backward_induction(m, margin=0.0)
+            s = solve_backward_induction(m, ties=Ties(margin=0))
             paid = np.einsum(
                 "so,so->s", m.outcome_probs[np.arange(m.n_states), s.recommended], s.contracts
             )
@@ -143,7 +144,7 @@ def test_agreement_catches_planted_errors(broken):
         kwargs["float_solver"] = short
     elif broken == "exact solver ties against the principal":
         kwargs["exact_solver"] = lambda m: solve_backward_induction(
-            m, exact=True, margin=Fraction(1, 100)
+            m, exact=True, ties=Ties(margin=Fraction(1, 100))
         )
     else:
         kwargs["float_solver"] = lambda m: solve_backward_induction(

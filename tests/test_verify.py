@@ -11,18 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pamdp.verify import main as verify_main
 from properties.verify import (
-    NEGATIVE_PAYMENT,
-    NOT_FOLLOWED,
-    OVERPAYMENT,
-    PRINCIPAL_DEVIATION,
-    _minimal,
     parse_solution,
     verify_files,
     verify_policy,
     verify_solution,
 )
-from properties.verify_cli import main as verify_main
 from solvers.backward_induction import solve_backward_induction
 from solvers.meta_algorithm import meta_algorithm
 from theory.exact_contracts import minimal_contract_exact
@@ -35,10 +30,13 @@ from theory.format import (
     solution_to_dict,
 )
 from theory.generators import paper_tree, random_instance, three_state_example
+from theory.spe import NEGATIVE_PAYMENT, NOT_FOLLOWED, OVERPAYMENT, PRINCIPAL_DEVIATION
+from theory.spe import minimal_contract as _minimal
+from theory.ties import EXACT_TIES
 
 #: A two-state discounted instance found by ``pamdp fuzz`` on which neither recommendation in
 #: the looping state s2 is an equilibrium (see test_discounted_instance_without_markov_spe).
-NO_SPE_INSTANCE = Path(__file__).resolve().parents[1] / "examples" / "no_markov_spe.json"
+NO_SPE_INSTANCE = Path(__file__).resolve().parents[1] / "examples" / "no_pure_stationary_spe.json"
 
 
 def kinds_at(report, state):
@@ -156,7 +154,7 @@ def test_tolerance_separates_rounding_from_errors():
         principal_values=spe.principal_values,
         agent_values=spe.agent_values,
     )
-    strict = verify_solution(tree, document, tolerance=0, reference=False)
+    strict = verify_solution(tree, document, ties=EXACT_TIES, reference=False)
     assert not strict.ok
     deviations = [v for v in strict.violations if v.kind == NOT_FOLLOWED]
     assert deviations and max(v.amount for v in deviations) < F(1, 10**12)
@@ -313,3 +311,84 @@ def test_cli_on_a_paper_tree_is_fast(tmp_path):
     assert report.ok and report.n_states == 1023
     assert report.seconds < 2.0  # generous on a loaded machine; the benchmark asserts < 1 s
     assert np.isclose(float(report.principal_utility), spe.principal_values[0])
+
+
+# -------------------------------------------------------------- learned policies (issue 12)
+NUDGED = [[F(9, 8), 0]] * 3  # the ξ = 1/10 nudged minimal contract in every state
+
+
+def test_a_nudging_policy_is_reported_as_nudge_with_its_margin():
+    """Three-state example (PAPER.md §7), every state paying the ξ = 1/10 nudged contract.
+    By hand: in a leaf, aL against aR needs (9/10 − 1/10) b(L) ≥ 4/5 + ξ, so b(L) = 9/8,
+    E[pay] = 81/80 (9/80 above the minimal 9/10), V^a = −4/5 + 81/80 = 17/80 and
+    V^p = 7/5 − 81/80 = 31/80. At s0 both continuations add 17/80 to both actions, so the
+    same contract is the nudged one: V^a(s0) = 17/80 − 4/5 + 81/80 = 17/40 and
+    V^p(s0) = 7/5 + 31/80 − 81/80 = 31/40 — ratios 31/40 and (17/40) ÷ (1/5) = 17/8.
+    Without a margin the three extra 9/80 are overpayments; with --margin 1/10 they are
+    nudges, not violations."""
+    model = three_state_example()
+    plain = verify_policy(model, [0, 0, 0], NUDGED)
+    assert [(v.kind, v.amount) for v in plain.violations] == [(OVERPAYMENT, F(9, 80))] * 3
+    assert "declare the margin with --margin" in plain.summary()
+    nudged = verify_policy(model, [0, 0, 0], NUDGED, ties=DEFAULT_TIES.with_(margin=F(1, 10)))
+    assert nudged.ok, nudged.summary()
+    assert [nudged.nudge_paid(c) for c in nudged.states] == [F(9, 80)] * 3
+    assert (nudged.principal_ratio, nudged.agent_ratio) == (F(31, 40), F(17, 8))
+    assert nudged.accuracy() == (3, 3) and nudged.accuracy(on_path=True) == (3, 3)
+    text = nudged.summary()
+    assert "V^p ÷ SPE = 0.775, V^a ÷ SPE = 2.125" in text
+    assert "3 states pay above the minimal contract within the declared margin ξ = 1/10" in text
+    assert "3 states, 2 actions, 2 outcomes" in text
+
+
+def test_a_policy_the_agent_deviates_from_is_compared_state_by_state():
+    """SPE contracts at s0 and sL, none at sR (still recommending aL). At sR the unpaid agent
+    takes aR (it prefers it by 4/5), so V^p(sR) = 1/10 · 14/9 = 7/45, short of the SPE's 1/2
+    by 13/90. At s0, V^a(sR) = 0 makes aL worth −4/5 + 9/10 · 1/10 + 9/10 = 19/100 against
+    aR's 1/10 · 1/10 + 1/10 = 11/100: the agent follows, reaching sL with probability 9/10
+    and sR with 1/10. Every recommendation is the SPE's (accuracy 3/3), weighted too."""
+    model = three_state_example()
+    report = verify_policy(model, [0, 0, 0], [[1, 0], [1, 0], [0, 0]])
+    [(check, shortfall)] = report.deviations()
+    assert check.name == "sR" and check.follow_deficit == F(4, 5) and shortfall == F(13, 90)
+    assert report.accuracy() == (3, 3)
+    assert report.visits == pytest.approx((1.0, 0.9, 0.1))
+    assert report.visit_weighted_accuracy() == pytest.approx(1.0)
+    text = report.summary()
+    assert "the agent deviates in 1 state: sR (recommended aL, takes aR" in text
+    assert "principal short by 13/90" in text
+    rows = [line.split() for line in text.splitlines() if line.startswith("  sR ")]
+    assert rows and rows[0][1:4] == ["aL", "aL", "aR"]  # rec, SPE, agent
+    # a recommendation that differs from the SPE's counts against the accuracy
+    other = verify_policy(model, [0, 0, 1], [[1, 0], [1, 0], [0, 0]])
+    assert other.accuracy() == (2, 3)
+    assert other.visit_weighted_accuracy() == pytest.approx(1.9 / 2.0)
+
+
+def test_json_numbers_are_exact_and_float_and_the_gap_sign_is_stated():
+    report = verify_policy(three_state_example(), [0, 0, 0], [[1, 0], [1, 0], [0, 0]])
+    document = json.loads(json.dumps(report.to_dict()))
+    assert document["format"] == "pamdp/verification@2"
+    assert document["principal_utility"]["exact"] == str(report.principal_utility)
+    assert document["principal_utility"]["float"] == float(report.principal_utility)
+    assert document["gap_convention"].startswith("reference minus policy")
+    assert document["principal_gap"]["exact"] == str(1 - report.principal_utility)
+    assert document["deviations"][0]["principal_shortfall"]["exact"] == "13/90"
+    assert document["states"][2]["spe_recommended"] == "aL"
+
+
+def test_cli_margin_turns_the_overpayments_into_nudges(tmp_path, capsys):
+    """Must show (issue 12): `pamdp verify` on the nudging policy prints the ratio, the
+    accuracy and the per-state comparison, and with --margin equal to its nudge it reports
+    no overpayment."""
+    model = three_state_example()
+    save_instance(model, tmp_path / "instance.json")
+    dump_json(solution_to_dict(model, [0, 0, 0], NUDGED, exact=True), tmp_path / "learned.json")
+    files = [str(tmp_path / "instance.json"), str(tmp_path / "learned.json")]
+    assert verify_main(files) == 1
+    assert "[overpayment]" in capsys.readouterr().out
+    assert verify_main([*files, "--margin", "1/10"]) == 0
+    out = capsys.readouterr().out
+    assert "[overpayment]" not in out
+    for text in ("ratio       : V^p ÷ SPE", "accuracy    :", "nudge       : 3 states", " SPE "):
+        assert text in out

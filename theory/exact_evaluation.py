@@ -47,23 +47,57 @@ state, on and off the path), §7 (the hand-derived three-state example used in t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from theory.model import PrincipalAgentMDP, to_fraction
 
-if TYPE_CHECKING:  # pragma: no cover - import for annotations only (solvers imports theory)
-    from solvers.evaluation import PolicyEvaluation
-
-__all__ = ["ExactPolicyData", "evaluate_policy_exact", "exact_policy_data", "solve_linear_exact"]
+__all__ = [
+    "ExactPolicyData",
+    "PolicyEvaluation",
+    "evaluate_policy_exact",
+    "exact_policy_data",
+    "solve_linear_exact",
+]
 
 _ZERO = Fraction(0)
 _ONE = Fraction(1)
 
 SparseRow = dict[int, Fraction]
+
+
+@dataclass(frozen=True, eq=False)
+class PolicyEvaluation:
+    """The agent's exact best response to a principal policy and both parties' values.
+
+    Shared by the float evaluator (:func:`solvers.evaluation.evaluate_policy`) and the exact one
+    here, so it lives in the lower layer.
+
+    Attributes
+    ----------
+    agent_actions : (S,) the action the agent takes in each state.
+    followed : (S,) whether it is the recommended action.
+    principal_values, agent_values : (S,) V^p and V^a.
+    q_bar : (S, A) the agent's truncated Q under the policy.
+    agent_q : (S, A) ``E_{𝒪(s,a)}[b_s] + Q̄(s, a)``, the agent's Q at the offered contract.
+    exact : whether the numbers are exact rationals (object arrays of Fraction).
+    """
+
+    agent_actions: npt.NDArray[np.int64]
+    followed: npt.NDArray[np.bool_]
+    principal_values: npt.NDArray[Any]
+    agent_values: npt.NDArray[Any]
+    q_bar: npt.NDArray[Any]
+    agent_q: npt.NDArray[Any]
+    exact: bool = False
+
+    def principal_utility(self, state: int) -> float | Fraction:
+        """``V^p(state)``."""
+        return self.principal_values[state]
 
 
 # ------------------------------------------------------------------------- linear algebra
@@ -272,7 +306,7 @@ def evaluate_policy_exact(
 
     Returns
     -------
-    solvers.evaluation.PolicyEvaluation
+    PolicyEvaluation
         With ``exact=True`` and object arrays of :class:`~fractions.Fraction`.
 
     Raises
@@ -281,8 +315,6 @@ def evaluate_policy_exact(
         A malformed policy (naming the field, index and value), a negative ``tie_tolerance``,
         or γ = 1 on an instance whose state graph has a cycle (its values are undefined).
     """
-    from solvers.evaluation import PolicyEvaluation
-
     rec, pay = _read_policy(model, recommended, contracts)
     tolerance = to_fraction(tie_tolerance)
     if tolerance < 0:

@@ -16,8 +16,10 @@ the field, the indices and the value of the first problem it finds.
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from importlib import resources
@@ -26,7 +28,17 @@ from typing import Any
 
 import numpy as np
 
+from theory.atomic import atomic_write_text
 from theory.model import InstanceError, PrincipalAgentMDP, build_model, to_fraction
+from theory.numbers import (
+    NumberError,
+    RejectedNumber,
+    excerpt,
+    int_to_text,
+    json_number_hooks,
+    parse_number,
+    require_float_range,
+)
 
 INSTANCE_FORMAT = "pamdp/instance@1"
 SOLUTION_FORMAT = "pamdp/solution@1"
@@ -43,14 +55,181 @@ def load_schema(kind: str) -> dict[str, Any]:
     return schema
 
 
+#: Deepest nesting of arrays and objects in a document (the format itself needs 5).
+MAX_DEPTH = 100
+#: Prefix of the fields that carry extra data; they are never read (docs/FORMAT.md).
+EXTENSION_PREFIX = "x-"
+#: The optional object that carries extra data, never read.
+EXTENSIONS_FIELD = "extensions"
+
+
+class DocumentError(json.JSONDecodeError):
+    """Bytes that are not a JSON document pamdp reads: empty, not UTF-8 (binary, UTF-16, a
+    byte-order mark), nested deeper than :data:`MAX_DEPTH`, a duplicate key, or ``NaN`` /
+    ``Infinity`` (not JSON). A :class:`json.JSONDecodeError`, so callers that handle invalid
+    JSON handle these too. ``path`` names the field where there is one (``"discount"``)."""
+
+    def __init__(self, message: str, pos: int = 0, *, path: str = "") -> None:
+        ValueError.__init__(self, f"{path}: {message}" if path else message)
+        self.msg, self.doc, self.pos, self.path = message, "", pos, path
+        self.lineno, self.colno = 1, pos + 1
+
+    def __reduce__(self) -> Any:
+        return (_rebuild_document_error, (self.msg, self.pos, self.path))
+
+
+def _rebuild_document_error(message: str, pos: int, path: str) -> DocumentError:
+    return DocumentError(message, pos, path=path)
+
+
+def decode_document(raw: bytes) -> str:
+    """The text of a JSON document: UTF-8 (RFC 8259), no byte-order mark, not empty.
+
+    Raises
+    ------
+    DocumentError
+        Empty, a byte-order mark, NUL bytes (binary data, UTF-16 or UTF-32), invalid UTF-8.
+    """
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise DocumentError("the file starts with a UTF-8 byte-order mark; save it without one")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DocumentError("the file is UTF-16 or UTF-32 text; save it as UTF-8")
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        raise DocumentError(
+            f"the file contains a NUL byte at offset {nul}: binary data or UTF-16/UTF-32 "
+            "text, not UTF-8 JSON",
+            nul,
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DocumentError(
+            f"not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start})",
+            error.start,
+        ) from None
+
+
+_STRING_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def _check_depth(text: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` before parsing (a deep document would
+    exhaust the parser's recursion), in time linear in the text (strings skipped)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    brackets = _NOT_BRACKET.sub("", _STRING_TOKEN.sub("", text)).encode("ascii")
+    codes = np.frombuffer(brackets, dtype=np.uint8)
+    steps = np.where((codes == ord("[")) | (codes == ord("{")), 1, -1).astype(np.int32)
+    if steps.size and int(np.cumsum(steps).max()) > MAX_DEPTH:
+        raise DocumentError(f"arrays and objects nested deeper than {MAX_DEPTH} levels")
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DocumentError("duplicate key in an object", path=excerpt(key).strip("'"))
+            seen.add(key)
+    return document
+
+
+def loads_json(text: str | bytes) -> Any:
+    """Parse a JSON document by pamdp's rules: numbers exact and bounded
+    (:mod:`theory.numbers`; a number beyond the limits is kept as a
+    :class:`~theory.numbers.RejectedNumber` for the loader to report with its field),
+    nesting at most :data:`MAX_DEPTH`, no duplicate keys, no ``NaN``/``Infinity``.
+
+    Raises
+    ------
+    json.JSONDecodeError
+        Invalid JSON; :class:`DocumentError` (a subclass) for the cases above.
+    """
+    if isinstance(text, bytes | bytearray):
+        text = decode_document(bytes(text))
+    if not text.strip(" \t\n\r"):
+        raise DocumentError("the document is empty")
+    _check_depth(text)
+    try:
+        try:
+            data = json.loads(
+                text, object_pairs_hook=_no_duplicate_keys, **json_number_hooks(fast_integers=True)
+            )
+        except ValueError as error:
+            if isinstance(error, json.JSONDecodeError):
+                raise
+            # an integer beyond Python's int-string limit: read again by pamdp's own limits
+            data = json.loads(text, object_pairs_hook=_no_duplicate_keys, **json_number_hooks())
+    except RecursionError:
+        raise DocumentError(f"arrays and objects nested deeper than {MAX_DEPTH} levels") from None
+    except MemoryError:
+        raise DocumentError("the document is too large to read into memory") from None
+    if "NaN" in text or "Infinity" in text:  # the walk is needed only then
+        path, bad = _first_not_json(data)
+        if bad is not None:
+            raise DocumentError(bad.reason, path=path or "<document>")
+    return data
+
+
 def read_json(path: str | Path) -> Any:
-    """Read JSON with every non-integer number parsed exactly as a Fraction."""
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle, parse_float=Fraction)
+    """Read a JSON file by the rules of :func:`loads_json`.
+
+    Raises
+    ------
+    json.JSONDecodeError
+        Invalid JSON (:class:`DocumentError` for encoding, depth, duplicates, NaN).
+    OSError
+        The file cannot be read.
+    """
+    return loads_json(Path(path).read_bytes())
 
 
-def loads_json(text: str) -> Any:
-    return json.loads(text, parse_float=Fraction)
+def _first_not_json(data: Any) -> tuple[str, RejectedNumber | None]:
+    """The first ``NaN``/``Infinity`` token of a parsed document and its path, iteratively."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, RejectedNumber):
+            if value.not_json:
+                return path, value
+        elif isinstance(value, dict):
+            stack.extend(
+                (item, f"{path}.{key}" if path else key)
+                for key, item in reversed(list(value.items()))
+            )
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[{i}]") for i, item in reversed(list(enumerate(value))))
+    return "", None
+
+
+def _check_fields(
+    data: dict[str, Any],
+    known: Iterable[str],
+    where: str,
+    fail: Callable[[str, str], Exception],
+) -> None:
+    """Strict documents: every key is a known field, an ``x-`` field or ``extensions``."""
+    names = tuple(known)
+    for key in data:
+        if not isinstance(key, str):
+            raise fail(where + excerpt(key), "field names must be strings")
+        if key in names or key.startswith(EXTENSION_PREFIX):
+            continue
+        if key == EXTENSIONS_FIELD:
+            if not isinstance(data[key], dict):
+                raise fail(where + key, f"must be an object (value: {excerpt(data[key])})")
+            continue
+        close = difflib.get_close_matches(key, names, n=1) if len(key) <= 100 else []
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        shown = key if len(key) <= 40 else excerpt(key)
+        raise fail(
+            where + shown,
+            f"unknown field{hint} (extra data goes in fields named 'x-…' or in the object "
+            f"'{EXTENSIONS_FIELD}')",
+        )
 
 
 # ---------------------------------------------------------------------- instances
@@ -67,6 +246,9 @@ _REQUIRED = (
 )
 
 
+_INSTANCE_FIELDS = (*_REQUIRED, "name", "observed_action", "outcome_probs")
+
+
 def _require_list(data: dict[str, Any], field_name: str) -> list[Any]:
     value = data[field_name]
     if not isinstance(value, list):
@@ -74,19 +256,44 @@ def _require_list(data: dict[str, Any], field_name: str) -> list[Any]:
     return value
 
 
+def _require_names(data: dict[str, Any], field_name: str) -> list[Any]:
+    """A non-empty list of unique strings (the schema's ``names``)."""
+    names = _require_list(data, field_name)
+    if not names:
+        raise InstanceError(field_name, "must not be empty", value=names)
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if not isinstance(name, str):
+            raise InstanceError(field_name, "names must be strings", index=(i,), value=name)
+        if name in seen:
+            raise InstanceError(
+                field_name, f"duplicate name (also at index {seen[name]})", index=(i,), value=name
+            )
+        seen[name] = i
+    return names
+
+
+def _check_number(field_name: str, value: Any, index: tuple[int, ...] = ()) -> Fraction:
+    """One number of an instance: read exactly and within the 64-bit float range."""
+    if isinstance(value, list | dict | bool) or value is None:
+        raise InstanceError(field_name, "expected a number", index=index or None, value=value)
+    try:
+        number = parse_number(value)
+        require_float_range(number, value)
+    except NumberError as error:
+        raise InstanceError(
+            field_name, error.reason, index=index or None, value=error.excerpt
+        ) from None
+    return number
+
+
 def _check_shape(
     field_name: str, value: Any, shape: Sequence[int], prefix: tuple[int, ...] = ()
 ) -> None:
-    """Check a nested list has ``shape``, naming the first index where it does not."""
+    """Check a nested list of numbers has ``shape``, naming the first index where it does not
+    (or the first entry that is not a number within the limits of :mod:`theory.numbers`)."""
     if not shape:
-        if isinstance(value, (list | dict, bool)) or value is None:
-            raise InstanceError(field_name, "expected a number", index=prefix or None, value=value)
-        try:
-            to_fraction(value)
-        except (TypeError, ValueError, ZeroDivisionError):
-            raise InstanceError(
-                field_name, "not a number", index=prefix or None, value=value
-            ) from None
+        _check_number(field_name, value, prefix)
         return
     if not isinstance(value, list) or len(value) != shape[0]:
         got = len(value) if isinstance(value, list) else type(value).__name__
@@ -99,14 +306,53 @@ def _check_shape(
         _check_shape(field_name, item, shape[1:], (*prefix, i))
 
 
+def _transitions_with_integer_indices(transitions: Any) -> Any:
+    """``transitions`` with each next-state index that is an integral JSON number (``1.0``,
+    ``1e0``: integers for JSON Schema) as an int, and each probability checked."""
+    if not isinstance(transitions, list):
+        return transitions
+    out: list[Any] = []
+    for s, row in enumerate(transitions):
+        if not isinstance(row, list):
+            out.append(row)
+            continue
+        new_row: list[Any] = []
+        for o, entries in enumerate(row):
+            if not isinstance(entries, list):
+                new_row.append(entries)
+                continue
+            new_entries: list[Any] = []
+            for j, entry in enumerate(entries):
+                if isinstance(entry, list) and len(entry) == 2:
+                    target, prob = entry
+                    if isinstance(target, Fraction) and target.denominator == 1:
+                        target = int(target)
+                    _check_number("transitions", prob, (s, o, j, 1))
+                    entry = [target, prob]
+                new_entries.append(entry)
+            new_row.append(new_entries)
+        out.append(new_row)
+    return out
+
+
 def instance_from_dict(data: Any) -> PrincipalAgentMDP:
-    """Build a model from a parsed FORMAT.md v1 instance, rejecting any malformed field."""
+    """Build a model from a parsed FORMAT.md v1 instance, rejecting any malformed field.
+
+    Strict: a field that is not in docs/FORMAT.md, not ``x-…`` and not ``extensions`` is an
+    error naming it (with a suggestion for a near miss such as ``observed_actoin``).
+
+    Raises
+    ------
+    theory.model.InstanceError
+        The first malformed field, naming it, its indices and (an excerpt of) its value.
+    """
     if not isinstance(data, dict):
         raise InstanceError(
             "<document>", "an instance must be a JSON object", value=type(data).__name__
         )
     if data.get("format") != INSTANCE_FORMAT:
         raise InstanceError("format", f"expected {INSTANCE_FORMAT!r}", value=data.get("format"))
+    _check_fields(data, _INSTANCE_FIELDS, "", lambda f, m: InstanceError(f, m))
     observed = data.get("observed_action", False)
     if not isinstance(observed, bool):
         raise InstanceError("observed_action", "must be true or false", value=observed)
@@ -119,9 +365,9 @@ def instance_from_dict(data: Any) -> PrincipalAgentMDP:
     name = data.get("name", "")
     if not isinstance(name, str):
         raise InstanceError("name", "must be a string", value=name)
-    states = _require_list(data, "states")
-    actions = _require_list(data, "actions")
-    outcomes = _require_list(data, "outcomes")
+    states = _require_names(data, "states")
+    actions = _require_names(data, "actions")
+    outcomes = _require_names(data, "outcomes")
     initial = data["initial_state"]
     if not isinstance(initial, str):
         raise InstanceError("initial_state", "must be a state name", value=initial)
@@ -138,16 +384,10 @@ def instance_from_dict(data: Any) -> PrincipalAgentMDP:
     _check_shape("outcome_probs", probs, (n_s, n_a, n_o))
     _check_shape("agent_reward", data["agent_reward"], (n_s, n_a))
     _check_shape("principal_reward", data["principal_reward"], (n_s, n_o))
-    _check_shape("discount", data["discount"], ())
-    discount = to_fraction(data["discount"])
+    discount = _check_number("discount", data["discount"])
     if not 0 <= discount <= 1:
         raise InstanceError("discount", "must be in [0, 1]", value=_show(data["discount"]))
-    transitions = data["transitions"]
-    for s, row in enumerate(transitions if isinstance(transitions, list) else []):
-        for o, entries in enumerate(row if isinstance(row, list) else []):
-            for j, entry in enumerate(entries if isinstance(entries, list) else []):
-                if isinstance(entry, list) and len(entry) == 2:
-                    _check_shape("transitions", entry[1], (), (s, o, j, 1))
+    transitions = _transitions_with_integer_indices(data["transitions"])
     for field_name, array in (("outcome_probs", probs),):
         for index, value in np.ndenumerate(np.array(array, dtype=object)):
             exact = to_fraction(value)
@@ -179,9 +419,20 @@ def _show(value: Any) -> Any:
 
 
 def load_instance(path: str | Path) -> PrincipalAgentMDP:
-    """Read a FORMAT.md v1 instance file (numbers kept exact)."""
+    """Read a FORMAT.md v1 instance file (numbers kept exact).
+
+    Raises
+    ------
+    theory.model.InstanceError
+        Not a JSON document pamdp reads (``<document>``, or the field of a ``NaN``), or a
+        malformed instance (see :func:`instance_from_dict`).
+    OSError
+        The file cannot be read.
+    """
     try:
         data = read_json(path)
+    except DocumentError as error:
+        raise InstanceError(error.path or "<document>", error.msg) from None
     except json.JSONDecodeError as error:
         raise InstanceError("<document>", f"invalid JSON: {error}") from None
     return instance_from_dict(data)
@@ -190,9 +441,11 @@ def load_instance(path: str | Path) -> PrincipalAgentMDP:
 def _number_out(value: Any, exact: bool) -> int | float | str:
     if exact:
         fraction = to_fraction(value)
+        if fraction.denominator == 1 and fraction.numerator.bit_length() <= 1900:
+            return int(fraction)  # larger integers are written as strings (no int-string limit)
         if fraction.denominator == 1:
-            return int(fraction)
-        return f"{fraction.numerator}/{fraction.denominator}"
+            return int_to_text(fraction.numerator)
+        return f"{int_to_text(fraction.numerator)}/{int_to_text(fraction.denominator)}"
     number = float(value)
     return int(number) if number.is_integer() and abs(number) < 2**53 else number
 
@@ -243,15 +496,24 @@ def instance_to_dict(
 
 
 def dump_json(data: Any, path: str | Path | None = None, *, indent: int | None = None) -> str:
-    """Write JSON compactly (one line per state for instances when ``indent`` is None)."""
-    text = json.dumps(data, indent=indent, allow_nan=False)
+    """The JSON text of ``data`` (compact when ``indent`` is None); with ``path``, also write it
+    there atomically (:func:`theory.atomic.atomic_write_text`; ``"-"``: standard output).
+
+    Raises
+    ------
+    theory.atomic.OutputPathError
+        The path cannot be written (missing folder, a folder, not writable).
+    OSError
+        Writing failed (e.g. a full disk); the previous file at ``path`` is then untouched.
+    """
+    text = json.dumps(data, indent=indent, allow_nan=False, default=_json_default)
     if path is not None:
-        Path(path).write_text(text + "\n", encoding="utf-8")
+        atomic_write_text(path, text + "\n")
     return text
 
 
 def save_instance(model: PrincipalAgentMDP, path: str | Path) -> None:
-    """Write a model as a FORMAT.md v1 instance file."""
+    """Write a model as a FORMAT.md v1 instance file, atomically (see :func:`dump_json`)."""
     dump_json(instance_to_dict(model), path)
 
 
@@ -332,15 +594,61 @@ def solution_to_dict(
     return data
 
 
-def solution_from_dict(data: Any, model: PrincipalAgentMDP) -> SolutionDocument:
-    """Parse a solution document against its instance, rejecting malformed fields."""
+_SOLUTION_FIELDS = ("format", "instance", "policy", "principal_value", "agent_value", "solver")
+_ENTRY_FIELDS = (
+    "state",
+    "recommended_action",
+    "contract",
+    "principal_value",
+    "agent_value",
+    "implementable",
+)
+
+
+def _solution_error(field_name: str, message: str) -> SolutionError:
+    return SolutionError(f"{field_name}: {message}")
+
+
+def solution_from_dict(
+    data: Any, model: PrincipalAgentMDP, *, allow_name_mismatch: bool = False
+) -> SolutionDocument:
+    """Parse a solution document against its instance, rejecting malformed fields.
+
+    Strict like :func:`instance_from_dict` (unknown fields are errors; ``x-…`` fields,
+    ``extensions`` and pamdp's informational ``solver`` object are kept in ``extra``, never
+    read). The document's ``instance`` must be the instance's ``name`` unless
+    ``allow_name_mismatch``.
+
+    Raises
+    ------
+    SolutionError
+        The first malformed field, naming it, its index and (an excerpt of) its value.
+    """
     if not isinstance(data, dict):
-        raise SolutionError("<document>: a solution must be a JSON object")
+        raise SolutionError(
+            f"<document>: a solution must be a JSON object (value: {excerpt(data)})"
+        )
     if data.get("format") != SOLUTION_FORMAT:
-        raise SolutionError(f"format: expected {SOLUTION_FORMAT!r} (value: {data.get('format')!r})")
+        raise SolutionError(
+            f"format: expected {SOLUTION_FORMAT!r} (value: {excerpt(data.get('format'))})"
+        )
+    _check_fields(data, _SOLUTION_FIELDS, "", _solution_error)
+    if "instance" not in data:
+        raise SolutionError("instance: missing required field (the instance's name)")
+    name = data["instance"]
+    if not isinstance(name, str):
+        raise SolutionError(f"instance: must be a string (value: {excerpt(name)})")
+    if name != model.name and not allow_name_mismatch:
+        raise SolutionError(
+            f"instance: the solution is for the instance {excerpt(name)}, but the instance "
+            f"given is named {excerpt(model.name)} (allow_name_mismatch / "
+            "--allow-name-mismatch checks it anyway)"
+        )
+    if "solver" in data and not isinstance(data["solver"], dict):
+        raise SolutionError(f"solver: must be an object (value: {excerpt(data['solver'])})")
     policy = data.get("policy")
     if not isinstance(policy, list):
-        raise SolutionError("policy: missing or not a list")
+        raise SolutionError(f"policy: missing or not a list (value: {excerpt(policy)})")
     if len(policy) != model.n_states:
         raise SolutionError(
             f"policy: expected {model.n_states} entries (one per state), got {len(policy)}"
@@ -349,72 +657,84 @@ def solution_from_dict(data: Any, model: PrincipalAgentMDP) -> SolutionDocument:
     for s, item in enumerate(policy):
         where = f"policy[{s}]"
         if not isinstance(item, dict):
-            raise SolutionError(f"{where}: must be an object (value: {item!r})")
+            raise SolutionError(f"{where}: must be an object (value: {excerpt(item)})")
+        _check_fields(item, _ENTRY_FIELDS, f"{where}.", _solution_error)
         if item.get("state") != model.states[s]:
             raise SolutionError(
                 f"{where}.state: expected {model.states[s]!r} (states are in "
-                f"instance order) (value: {item.get('state')!r})"
+                f"instance order) (value: {excerpt(item.get('state'))})"
             )
         action = item.get("recommended_action")
-        if action not in model.actions:
-            raise SolutionError(f"{where}.recommended_action: unknown action (value: {action!r})")
+        if not isinstance(action, str) or action not in model.actions:
+            raise SolutionError(
+                f"{where}.recommended_action: unknown action (value: {excerpt(action)})"
+            )
         contract = item.get("contract")
         if not isinstance(contract, list) or len(contract) != model.n_outcomes:
             raise SolutionError(
                 f"{where}.contract: expected a list of {model.n_outcomes} "
-                f"payments (value: {contract!r})"
+                f"payments (value: {excerpt(contract)})"
             )
         payments = []
         for o, value in enumerate(contract):
-            try:
-                number = _read_number(value)
-            except (TypeError, ValueError, ZeroDivisionError):
-                raise SolutionError(
-                    f"{where}.contract[{o}]: not a number (value: {value!r})"
-                ) from None
+            number = _read_number(value, f"{where}.contract[{o}]")
             if number < 0:
                 raise SolutionError(
                     f"{where}.contract[{o}]: payments must be non-negative "
-                    f"(limited liability) (value: {_show(value)!r})"
+                    f"(limited liability) (value: {excerpt(_show(value))})"
                 )
             payments.append(number)
-        values = {}
-        for key in ("principal_value", "agent_value"):
-            if key in item:
-                try:
-                    values[key] = _read_number(item[key])
-                except (TypeError, ValueError, ZeroDivisionError):
-                    raise SolutionError(
-                        f"{where}.{key}: not a number (value: {item[key]!r})"
-                    ) from None
+        flags = item.get("implementable", [])
+        if not isinstance(flags, list) or not all(isinstance(flag, bool) for flag in flags):
+            raise SolutionError(
+                f"{where}.implementable: must be a list of true/false (value: {excerpt(flags)})"
+            )
+        values = {
+            key: _read_number(item[key], f"{where}.{key}")
+            for key in ("principal_value", "agent_value")
+            if key in item
+        }
         entries.append(PolicyEntry(s, model.actions.index(action), tuple(payments), **values))
-    top = {}
-    for key in ("principal_value", "agent_value"):
-        if key in data:
-            try:
-                top[key] = _read_number(data[key])
-            except (TypeError, ValueError, ZeroDivisionError):
-                raise SolutionError(f"{key}: not a number (value: {data[key]!r})") from None
-    known = {"format", "instance", "policy", "principal_value", "agent_value"}
-    extra = {k: v for k, v in data.items() if k not in known}
-    return SolutionDocument(
-        str(data.get("instance", "")), tuple(entries), extra=extra or None, **top
-    )
+    top = {
+        key: _read_number(data[key], key)
+        for key in ("principal_value", "agent_value")
+        if key in data
+    }
+    extra = {k: v for k, v in data.items() if k not in _SOLUTION_FIELDS or k == "solver"}
+    return SolutionDocument(name, tuple(entries), extra=extra or None, **top)
 
 
-def _read_number(value: Any) -> Fraction:
+def _read_number(value: Any, where: str) -> Fraction:
+    """A number of a solution, read exactly and within the 64-bit float range."""
     if isinstance(value, bool) or value is None or isinstance(value, list | dict):
-        raise TypeError(value)
-    fraction = to_fraction(value)
-    return fraction
+        raise SolutionError(f"{where}: not a number (value: {excerpt(value)})")
+    try:
+        number = parse_number(value)
+        require_float_range(number, value)
+    except NumberError as error:
+        raise SolutionError(f"{where}: {error.reason} (value: {error.excerpt})") from None
+    return number
 
 
-def load_solution(path: str | Path, model: PrincipalAgentMDP) -> SolutionDocument:
+def load_solution(
+    path: str | Path, model: PrincipalAgentMDP, *, allow_name_mismatch: bool = False
+) -> SolutionDocument:
+    """Read a FORMAT.md v1 solution file against its instance (see :func:`solution_from_dict`).
+
+    Raises
+    ------
+    SolutionError
+        Not a JSON document pamdp reads, or a malformed solution.
+    OSError
+        The file cannot be read.
+    """
     try:
         data = read_json(path)
+    except DocumentError as error:
+        raise SolutionError(f"{error.path or '<document>'}: {error.msg}") from None
     except json.JSONDecodeError as error:
         raise SolutionError(f"<document>: invalid JSON: {error}") from None
-    return solution_from_dict(data, model)
+    return solution_from_dict(data, model, allow_name_mismatch=allow_name_mismatch)
 
 
 def validate_against_schema(data: Any, kind: str) -> None:
@@ -430,5 +750,5 @@ def validate_against_schema(data: Any, kind: str) -> None:
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, Fraction):
-        return f"{value.numerator}/{value.denominator}"
+        return f"{int_to_text(value.numerator)}/{int_to_text(value.denominator)}"
     raise TypeError(f"not JSON serialisable: {value!r}")

@@ -32,6 +32,8 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from theory.numbers import excerpt, to_fraction
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 ObjectArray = npt.NDArray[np.object_]
@@ -55,30 +57,8 @@ class InstanceError(ValueError):
         self.index = index
         self.value = value
         where = field_name + ("".join(f"[{i}]" for i in index) if index else "")
-        shown = f" (value: {value!r})" if value is not None else ""
+        shown = f" (value: {excerpt(value)})" if value is not None else ""
         super().__init__(f"{where}: {message}{shown}")
-
-
-def to_fraction(value: Any) -> Fraction:
-    """Read a number exactly: ints, Fractions, rational or decimal strings, and floats.
-
-    Floats are read as the shortest decimal that prints as them (``Fraction(repr(x))``), the
-    value the interchange format stores, so the exact view of a float instance is stable under
-    saving and loading.
-    """
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, bool):
-        raise TypeError(f"expected a number, got the boolean {value!r}")
-    if isinstance(value, int | np.integer):
-        return Fraction(int(value))
-    if isinstance(value, float | np.floating):
-        if not np.isfinite(value):
-            raise ValueError(f"expected a finite number, got {value!r}")
-        return Fraction(repr(float(value)))
-    if isinstance(value, str):
-        return Fraction(value.strip())
-    raise TypeError(f"expected a number, got {value!r}")
 
 
 def fraction_array(values: Any) -> ObjectArray:
@@ -637,6 +617,13 @@ def build_model(
                         "next state must be an integer index",
                         index=(s, o, j, 0),
                         value=target,
+                    )
+                if not 0 <= target < n_s:
+                    raise InstanceError(
+                        "transitions",
+                        "dangling state index",
+                        index=(s, o, j, 0),
+                        value=int(target),
                     )
                 nxt.append(int(target))
                 probs.append(prob)

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-.venv/bin/python}
 for name in paper_3x3 paper_3x3_no_nudge; do
-  "$PY" -m solvers.coin.cli --config "experiments/coin/configs/$name.json" \
+  "$PY" -m pamdp.cli train coin --config "experiments/coin/configs/$name.json" \
     --seeds 0 1 2 3 4 --output "runs/coin/$name" --threads 1 --no-progress --resume
   "$PY" experiments/coin/collect.py "runs/coin/$name" "experiments/coin/results/$name"
 done

@@ -36,6 +36,7 @@ from solvers.backward_induction import solve_backward_induction  # noqa: E402
 from solvers.contracts import minimal_contracts  # noqa: E402
 from solvers.deep.validation import Validator  # noqa: E402
 from theory.generators import paper_tree  # noqa: E402
+from theory.ties import Ties  # noqa: E402
 
 METRICS = (
     "principal_ratio",
@@ -124,7 +125,10 @@ def margin_cost(trees: list[int], nudges: list[float], depth: int = 10) -> dict[
         model = paper_tree(depth, tree)
         base = float(solve_backward_induction(model).principal_values[0])
         out[str(tree)] = {
-            f"{xi:g}": float(solve_backward_induction(model, margin=xi).principal_values[0]) / base
+            f"{xi:g}": float(
+                solve_backward_induction(model, ties=Ties(margin=xi)).principal_values[0]
+            )
+            / base
             for xi in nudges
         }
     return out
@@ -147,7 +151,7 @@ def noisy_agent_curves(
     validators = [Validator(paper_tree(depth, tree)) for tree in trees]
     for xi in nudges:
         ratios, follows = [], []
-        nudged = [solve_backward_induction(v.model, margin=xi) for v in validators]
+        nudged = [solve_backward_induction(v.model, ties=Ties(margin=xi)) for v in validators]
         for level in NOISE_LEVELS:
             values, shares = [], []
             for index, validator in enumerate(validators):
@@ -157,7 +161,7 @@ def noisy_agent_curves(
                     rng = np.random.default_rng([index, repeat])
                     noisy = q_bar + rng.uniform(-level, level, q_bar.shape)
                     contracts = minimal_contracts(
-                        noisy, validator.model.outcome_probs, spe.recommended, margin=xi
+                        noisy, validator.model.outcome_probs, spe.recommended, ties=Ties(margin=xi)
                     ).contracts
                     record, _ = validator.evaluate(spe.recommended, contracts)
                     values.append(record.principal_ratio)

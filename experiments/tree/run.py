@@ -1,6 +1,6 @@
 """Train the tree experiments of experiments/tree (Fig. 3 and the nudging study).
 
-Each (ξ, tree) pair is one ``pamdp train tree`` invocation (``solvers.deep.cli.run``) with the
+Each (ξ, tree) pair is one ``pamdp train tree`` invocation (``pamdp.train.run_tree``) with the
 paper's defaults at depth 10; raw outputs go to ``runs/tree/xi_<ξ>/tree_<seed>`` (ignored by
 git; ``--resume`` makes the script restartable at any point), and
 ``experiments/tree/collect.py`` gathers them into ``experiments/tree/results/``.
@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from solvers.deep import cli  # noqa: E402
+from pamdp import train as cli  # noqa: E402
 
 
 def run_dir(nudge: float, tree: int, base: Path = ROOT / "runs" / "tree") -> Path:
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     for nudge in args.nudges:
         for tree in args.trees:
             train = argparse.ArgumentParser()
-            cli.add_arguments(train)
+            cli.add_tree_arguments(train)
             options = train.parse_args(
                 [
                     "--depth",
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
                 ]
             )
             print(f"== ξ = {nudge:g}, tree {tree}", file=sys.stderr, flush=True)
-            code = cli.run(options)
+            code = cli.run_tree(options)
             if code:
                 return code
     return 0

@@ -13,5 +13,7 @@ common         schedules, seeding, evaluation metrics, exact ratios
 config         the run's hyperparameters (paper defaults)
 train          multi-phase trainer with checkpoints and exact resume; results JSON
 plots          figures of the five metrics
-cli            ``pamdp train coin``
+
+The seeding, schedules, replay storage, checkpoints and it/s metric are shared with the deep
+trainer (:mod:`solvers.rl`); the command line ``pamdp train coin`` is :mod:`pamdp.train`.
 """

@@ -92,7 +92,7 @@ class TrainingPhase:
         self.eval_seed = int(ss[3].generate_state(1)[0])
         self.target = copy.deepcopy(self.net)
         self.principal, self.agent = Member(self.net, 0), Member(self.net, 1)
-        self.opt = torch.optim.Adam(self.net.parameters(), lr=cfg.lr_start)
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=cfg.learning_rate_start)
         self.replay = PrioritizedReplay(
             cfg.buffer_size,
             {
@@ -177,7 +177,7 @@ class TrainingPhase:
                 g["lr"] = learning_rate(cfg, self.it, self.total)
             self._update()
         self.it += 1
-        if self.it % cfg.target_every == 0:
+        if self.it % cfg.target_update_every == 0:
             self.target.load_state_dict(self.net.state_dict())
         self.elapsed += time.perf_counter() - t0
 

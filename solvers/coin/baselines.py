@@ -114,7 +114,7 @@ class IndependentDQN:
         extra = NUM_ACTIONS if mode == "validation" else 0
         self.net = make_net(cfg, rules, extra, 2, init_seed)
         self.target = copy.deepcopy(self.net)
-        self.opt = torch.optim.Adam(self.net.parameters(), lr=cfg.lr_start)
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=cfg.learning_rate_start)
         self.replay = PrioritizedReplay(
             cfg.buffer_size,
             {
@@ -196,7 +196,7 @@ class IndependentDQN:
                 g["lr"] = learning_rate(cfg, self.it, self.total)
             self._update()
         self.it += 1
-        if self.it % cfg.target_every == 0:
+        if self.it % cfg.target_update_every == 0:
             self.target.load_state_dict(self.net.state_dict())
         self.elapsed += time.perf_counter() - t0
 

@@ -1,8 +1,9 @@
 """Pieces shared by the Coin Game learners: schedules, seeding, evaluation, exact ratios.
 
-Schedules (PAPER.md §6): ε decays linearly from ``eps_start`` to ``eps_end`` over
-``eps_fraction`` of a phase; the learning rate decays exponentially from ``lr_start`` to
-``lr_end`` over the phase.
+Schedules (PAPER.md §6; :mod:`solvers.rl.schedules`, the deep trainer's too): ε decays
+linearly from ``epsilon_start`` to ``epsilon_end`` over ``epsilon_fraction`` of a phase; the
+learning rate decays exponentially from ``learning_rate_start`` to ``learning_rate_end``; both
+reach their end value at the phase's last iteration.
 
 Metrics (PAPER.md §6), measured with greedy policies over ``eval_episodes`` episodes played at
 once on a separately seeded batch (the same episodes' randomness at every evaluation):
@@ -19,7 +20,6 @@ The two ratios are computed exactly by dynamic programming (:mod:`solvers.coin.d
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +32,7 @@ from solvers.coin.config import Config
 from solvers.coin.dp import TabularCoinGame
 from solvers.coin.env import NUM_ACTIONS, BatchedCoinGame, CoinGameRules
 from solvers.coin.networks import Member, QNet, encode, minimal_payment
+from solvers.rl.seeding import generator_state, restore_generator
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -42,16 +43,14 @@ EvalPolicy = Callable[[torch.Tensor], tuple[IntArray, IntArray | None, FloatArra
 
 
 def epsilon(cfg: Config, it: int, total: int) -> float:
-    """Linear ε schedule."""
-    span = max(1.0, cfg.eps_fraction * total)
-    frac = min(1.0, it / span)
-    return cfg.eps_start + frac * (cfg.eps_end - cfg.eps_start)
+    """Linear ε schedule of a phase of ``total`` iterations
+    (:func:`solvers.rl.schedules.linear`)."""
+    return cfg.epsilon_at(it, total)
 
 
 def learning_rate(cfg: Config, it: int, total: int) -> float:
-    """Exponential learning-rate schedule."""
-    frac = min(1.0, it / max(1, total))
-    return cfg.lr_start * math.exp(frac * math.log(cfg.lr_end / cfg.lr_start))
+    """Exponential learning-rate schedule (:func:`solvers.rl.schedules.exponential`)."""
+    return cfg.learning_rate_at(it, total)
 
 
 def seeds(cfg: Config, phase: str) -> np.random.SeedSequence:
@@ -215,14 +214,14 @@ class RatioEvaluator:
         return spe, ic
 
 
-def rng_state(rng: np.random.Generator) -> dict[str, object]:
-    """Picklable state of a generator."""
-    return dict(rng.bit_generator.state)
+def rng_state(rng: np.random.Generator) -> dict[str, Any]:
+    """Checkpoint-safe state of a generator (:func:`solvers.rl.seeding.generator_state`)."""
+    return generator_state(rng)
 
 
-def set_rng_state(rng: np.random.Generator, state: dict[str, object]) -> None:
+def set_rng_state(rng: np.random.Generator, state: dict[str, Any]) -> None:
     """Restore :func:`rng_state`."""
-    rng.bit_generator.state = state
+    restore_generator(rng, state)
 
 
 def env_state(env: BatchedCoinGame) -> dict[str, object]:

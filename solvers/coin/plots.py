@@ -17,6 +17,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from solvers.rl.checkpoint import atomic_write
+
 COLOURS = {
     "validate": "tab:green",
     "selfish": "tab:red",
@@ -130,15 +132,19 @@ def plot_runs(runs: list[dict[str, Any]], out: Path) -> list[Path]:
     )
     fig.tight_layout()
     path = out / "fig_metrics.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
     paths.append(path)
     for key, title, phase in panels:
         fig, ax = plt.subplots(figsize=(5.5, 4))
         draw(ax, key, title, phase)
         fig.tight_layout()
         path = out / f"fig_{key}.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
+        _save(fig, path)
         paths.append(path)
     return paths
+
+
+def _save(fig: Any, path: Path) -> None:
+    """Write a figure as PNG atomically (:func:`solvers.rl.checkpoint.atomic_write`)."""
+    atomic_write(path, lambda handle: fig.savefig(handle, format="png", dpi=110))
+    plt.close(fig)

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from solvers.rl.replay import FieldSpec, RingStorage
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
@@ -67,8 +69,9 @@ class SumTree:
         return self.tree[np.asarray(leaves) + self.capacity]
 
 
-class PrioritizedReplay:
-    """Ring-buffer storage of named fields with one :class:`SumTree` per learner.
+class PrioritizedReplay(RingStorage):
+    """Ring storage of named fields (:class:`solvers.rl.replay.RingStorage`) with one
+    :class:`SumTree` per learner.
 
     Parameters
     ----------
@@ -85,33 +88,25 @@ class PrioritizedReplay:
     def __init__(
         self,
         capacity: int,
-        fields: dict[str, tuple[tuple[int, ...], Any]],
+        fields: dict[str, FieldSpec],
         trees: tuple[str, ...],
         *,
         alpha: float = 0.4,
         eps: float = 1e-7,
     ) -> None:
-        if capacity < 1:
-            raise ValueError(f"capacity must be positive, got {capacity}")
-        self.capacity = capacity
+        super().__init__(capacity, fields)
         self.alpha = alpha
         self.eps = eps
-        self.data = {k: np.zeros((capacity, *shape), dtype=dt) for k, (shape, dt) in fields.items()}
         self.trees = {name: SumTree(capacity) for name in trees}
         self.max_priority = dict.fromkeys(trees, 1.0)
-        self.size = 0
-        self.pos = 0
 
     def add(self, batch: dict[str, np.ndarray]) -> IntArray:
-        """Append ``M`` transitions (every field with leading dimension ``M``)."""
-        m = len(next(iter(batch.values())))
-        idx = (self.pos + np.arange(m)) % self.capacity
-        for k, v in batch.items():
-            self.data[k][idx] = v
+        """Append ``M`` transitions (every field with leading dimension ``M``) at the largest
+        priority seen so far."""
+        idx = self.append(batch)
+        m = len(idx)
         for name, tree in self.trees.items():
             tree.update(idx, np.full(m, self.max_priority[name]))
-        self.pos = int((self.pos + m) % self.capacity)
-        self.size = min(self.size + m, self.capacity)
         return idx
 
     def sample(
@@ -121,7 +116,7 @@ class PrioritizedReplay:
         t = self.trees[tree]
         mass = rng.random(batch_size) * t.total
         idx = np.minimum(t.find(mass), self.size - 1)
-        return idx, {k: v[idx] for k, v in self.data.items()}
+        return idx, self.gather(idx)
 
     def update_priorities(self, tree: str, idx: IntArray, td_abs: FloatArray) -> None:
         """Set ``p = (|δ| + ε)^α`` for the sampled transitions."""
@@ -130,20 +125,16 @@ class PrioritizedReplay:
         self.max_priority[tree] = max(self.max_priority[tree], float(p.max()))
 
     def state_dict(self) -> dict[str, Any]:
-        """Everything needed to resume exactly."""
+        """Everything needed to resume exactly: the storage, every tree and its maximum."""
         return {
-            "data": self.data,
-            "trees": {k: t.tree for k, t in self.trees.items()},
+            "storage": super().state_dict(),
+            "trees": {k: t.tree.copy() for k, t in self.trees.items()},
             "max_priority": dict(self.max_priority),
-            "size": self.size,
-            "pos": self.pos,
         }
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:  # type: ignore[override]
         """Restore :meth:`state_dict`."""
-        self.data = {k: np.array(v) for k, v in state["data"].items()}
+        super().load_state_dict(state["storage"])
         for k, arr in state["trees"].items():
             self.trees[k].tree = np.array(arr)
         self.max_priority = dict(state["max_priority"])
-        self.size = int(state["size"])
-        self.pos = int(state["pos"])

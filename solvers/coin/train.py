@@ -12,7 +12,11 @@ Each phase is evaluated every ``eval_every`` iterations (and at its start and en
 welfare optimum (:mod:`solvers.coin.dp`) is the reference line. The run writes
 ``results.json`` and, every ``checkpoint_every`` iterations and at every phase end,
 ``checkpoint.pt``; ``resume=True`` continues from it and reproduces the uninterrupted run bit
-for bit on the CPU (every random draw comes from generators stored in the checkpoint).
+for bit on the CPU (every random draw comes from generators stored in the checkpoint). A Ctrl-C
+finishes the iteration in progress, writes the checkpoint there and raises
+:class:`~solvers.rl.checkpoint.TrainingInterrupted`, so resuming loses no iteration. Every file
+is written atomically (:mod:`solvers.rl.checkpoint`); the results record iterations per second
+at every evaluation (:class:`solvers.rl.metrics.Throughput`).
 
 Layout of ``output``: ``seed_<k>/{results.json, checkpoint.pt}`` per seed,
 ``summary.json`` and ``fig_*.png`` over the seeds (:func:`run_seeds`).
@@ -20,15 +24,13 @@ Layout of ``output``: ``seed_<k>/{results.json, checkpoint.pt}`` per seed,
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from solvers.coin.algorithm3 import TrainingPhase, validation_phase
@@ -36,6 +38,15 @@ from solvers.coin.baselines import IndependentDQN
 from solvers.coin.config import Config
 from solvers.coin.dp import TabularCoinGame
 from solvers.coin.env import preset
+from solvers.rl.checkpoint import (
+    CheckpointError,
+    DeferredInterrupt,
+    TrainingInterrupted,
+    load_checkpoint,
+    save_checkpoint,
+)
+from solvers.rl.metrics import Throughput, format_duration, write_json
+from solvers.rl.seeding import FlushDenormals, seed_everything
 
 __all__ = ["Config", "run", "run_seeds", "summarize"]
 
@@ -45,20 +56,21 @@ Phase = TrainingPhase | IndependentDQN
 MAX_DP_GRID = 7
 
 
+#: iterations after which :func:`run` reports its estimate of the remaining time
+ETA_AFTER = 300
+
+
 def _seeding(cfg: Config) -> None:
     # --- seeding: crucial for bit-for-bit repeatable CPU runs -------------------------------
     # Every stochastic choice draws from numpy generators derived from cfg.seed and the phase
     # name (solvers.coin.common.seeds); network initialisations use their own torch generators.
     # The global seeds guard against anything else. CPU kernels are deterministic with one
     # thread; on CUDA deterministic kernels are requested (warn-only: some have none).
-    torch.manual_seed(cfg.seed)
-    np.random.seed(cfg.seed % 2**32)
-    if cfg.device.startswith("cuda"):
-        torch.use_deterministic_algorithms(True, warn_only=True)
+    seed_everything(cfg.seed, device=cfg.device, deterministic_cuda=True)
 
 
 def _phase_names(cfg: Config) -> list[str]:
-    return ["train", "validate", *cfg.baselines]
+    return [name for name, _ in cfg.phases()]
 
 
 def _build(name: str, cfg: Config, trained: TrainingPhase | None, results: dict[str, Any]) -> Phase:
@@ -78,12 +90,6 @@ def _build(name: str, cfg: Config, trained: TrainingPhase | None, results: dict[
     raise ValueError(f"unknown phase {name!r}")
 
 
-def _save(path: Path, payload: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
-
-
 def _checkpoint(
     path: Path,
     cfg: Config,
@@ -93,7 +99,7 @@ def _checkpoint(
     trained: TrainingPhase | None,
 ) -> None:
     """Write the run's state: finished phases' results, the current phase, trained networks."""
-    _save(
+    save_checkpoint(
         path,
         {
             "config": cfg.to_dict(),
@@ -121,6 +127,7 @@ def run(
     resume: bool = False,
     progress: bool = True,
     stop_after: int | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Run (or resume) one seed; returns the results written to ``<output>/results.json``.
 
@@ -135,18 +142,46 @@ def run(
     stop_after
         Stop (after checkpointing) once this many iterations have been run in this call;
         used to test interruption and resumption. ``None`` runs to the end.
+    log
+        Receives one line with the iterations per second and the estimated remaining time of
+        the run after its first :data:`ETA_AFTER` iterations (``None``: no message).
+
+    Raises
+    ------
+    TrainingInterrupted
+        On Ctrl-C, after writing the checkpoint at the current iteration.
     """
+    # this run computes with subnormals kept, whatever ran before it in the thread
+    with FlushDenormals(False), DeferredInterrupt() as interrupt:
+        return _run(cfg, resume, progress, stop_after, log, interrupt)
+
+
+def _run(
+    cfg: Config,
+    resume: bool,
+    progress: bool,
+    stop_after: int | None,
+    log: Callable[[str], None] | None,
+    interrupt: DeferredInterrupt,
+) -> dict[str, Any]:
     _seeding(cfg)
     out = Path(cfg.output)
     out.mkdir(parents=True, exist_ok=True)
     ckpt_path = out / "checkpoint.pt"
     rules = preset(cfg.preset)
-    results: dict[str, Any] = {"config": cfg.to_dict(), "phases": {}, "complete": False}
+    results: dict[str, Any] = {
+        "config": cfg.to_dict(),
+        "phases": {},
+        "complete": False,
+        "throughput": [],
+    }
     start, phase_state, trained_state = 0, None, None
     if resume and ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, weights_only=False)
+        ckpt = load_checkpoint(ckpt_path, weights_only=False)  # our own file (numpy arrays)
+        if "config" not in ckpt or "phase_index" not in ckpt:
+            raise CheckpointError(f"{ckpt_path}: not a Coin Game checkpoint")
         if Config.from_dict(ckpt["config"]) != cfg:
-            raise ValueError(f"{ckpt_path} was written with another configuration")
+            raise CheckpointError(f"{ckpt_path} was written with another configuration")
         results, start = ckpt["results"], ckpt["phase_index"]
         phase_state, trained_state = ckpt["phase_state"], ckpt["trained"]
     if "dp_optimum" not in results:
@@ -161,6 +196,11 @@ def run(
     names = _phase_names(cfg)
     trained: TrainingPhase | None = None
     done_now = 0
+    throughput = Throughput(0)
+    remaining = sum(total for _, total in cfg.phases()[start:])
+    if phase_state is not None:
+        remaining -= int(phase_state["it"])
+    results.setdefault("throughput", [])
     for k, name in enumerate(names):
         if k < start:
             if name == "train":  # validation needs the trained networks
@@ -186,18 +226,28 @@ def run(
             phase.step()
             bar.update(1)
             done_now += 1
+            if done_now == ETA_AFTER and log is not None:
+                left = throughput.remaining_seconds(done_now, remaining - done_now)
+                log(
+                    f"after {done_now} iterations: {throughput.rate(done_now):.0f} it/s, "
+                    f"estimated remaining time {format_duration(left)}"
+                )
             if phase.it % cfg.eval_every == 0 or phase.it == phase.total:
                 row = phase.evaluate()
-                bar.set_postfix(
-                    welfare=f"{row['welfare']:.2f}",
-                    its=f"{phase.it / max(phase.elapsed, 1e-9):.0f}/s",
+                rate = phase.it / max(phase.elapsed, 1e-9)
+                results["throughput"].append(
+                    {"phase": name, "iteration": phase.it, "iterations_per_second": rate}
                 )
+                bar.set_postfix(welfare=f"{row['welfare']:.2f}", its=f"{rate:.0f}/s")
             if cfg.checkpoint_every and phase.it % cfg.checkpoint_every == 0:
                 _checkpoint(ckpt_path, cfg, results, k, phase.state_dict(), trained)
-            if stop_after is not None and done_now >= stop_after and phase.it < phase.total:
+            stop = stop_after is not None and done_now >= stop_after
+            if (stop or interrupt.requested) and phase.it < phase.total:
                 _checkpoint(ckpt_path, cfg, results, k, phase.state_dict(), trained)
                 bar.close()
-                return results
+                if stop:
+                    return results
+                raise TrainingInterrupted(phase.it, ckpt_path, f"phase {name!r}")
         bar.close()
         if name == "train":
             assert isinstance(phase, TrainingPhase)
@@ -206,8 +256,7 @@ def run(
         _checkpoint(ckpt_path, cfg, results, k + 1, None, trained)
     results["complete"] = True
     results["summary"] = summarize(results)
-    with open(out / "results.json", "w") as fh:
-        json.dump(results, fh, indent=1)
+    write_json(out / "results.json", results)
     _checkpoint(ckpt_path, cfg, results, len(names), None, trained)
     return results
 
@@ -237,7 +286,12 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_seeds(
-    cfg: Config, seed_list: list[int], *, resume: bool = False, progress: bool = True
+    cfg: Config,
+    seed_list: list[int],
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Run every seed into ``<output>/seed_<k>``, then write ``summary.json`` and the figures."""
     from dataclasses import replace
@@ -247,12 +301,11 @@ def run_seeds(
     runs = []
     for seed in seed_list:
         sub = replace(cfg, seed=seed, output=str(Path(cfg.output) / f"seed_{seed}"))
-        res = run(sub, resume=resume, progress=progress)
+        res = run(sub, resume=resume, progress=progress, log=log)
         runs.append(res)
     summary = aggregate(runs)
     out = Path(cfg.output)
-    with open(out / "summary.json", "w") as fh:
-        json.dump(summary, fh, indent=1)
+    write_json(out / "summary.json", summary)
     plot_runs(runs, out)
     return summary
 

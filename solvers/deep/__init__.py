@@ -9,8 +9,10 @@ Modules (one concern each):
 * :mod:`solvers.deep.environment` — a vectorised simulator of an episodic instance;
 * :mod:`solvers.deep.replay` — the uniform replay buffer;
 * :mod:`solvers.deep.validation` — scoring against the exact best-responding agent and the SPE;
-* :mod:`solvers.deep.trainer` — :class:`DeepTrainer`, the training loop, checkpoints, resume;
-* :mod:`solvers.deep.cli` — ``pamdp train tree``.
+* :mod:`solvers.deep.trainer` — :class:`DeepTrainer`, the training loop, checkpoints, resume.
+
+The seeding, schedules, replay storage, checkpoints and it/s metric are shared with the Coin
+Game trainer (:mod:`solvers.rl`); the command line ``pamdp train tree`` is :mod:`pamdp.train`.
 
 Importing this package does not import torch; ``DeepTrainer`` and ``TrialResult`` are loaded on
 first access. Reading choices are documented in docs/DEEP.md.

@@ -3,21 +3,33 @@
 One frozen dataclass, :class:`DeepConfig`, in the shape of CleanRL's ``Args``: every field has
 a docstring under it, the defaults are the paper's values for the tree MDP of Fig. 3, and the
 fields the paper leaves open carry the value we chose with the reason (docs/DEEP.md lists every
-such reading). This module imports no torch, so the CLI can parse options without it.
+such reading). The strict (de)serialisation, the validation of the hyperparameters shared with
+the Coin Game trainer (same names there) and the schedules come from
+:class:`solvers.rl.config.RLConfig`. This module imports no torch, so the CLI can parse options
+without it.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from solvers.rl.config import ConfigError, RLConfig
 
 AgentMode = Literal["network", "exact"]
 AGENT_MODES: tuple[str, ...] = ("network", "exact")
 
 
 @dataclass(frozen=True)
-class DeepConfig:
+class DeepConfig(RLConfig):
     """Algorithm 2's hyperparameters (paper defaults for the tree, PAPER.md §6)."""
+
+    POSITIVE_INTS: ClassVar[tuple[str, ...]] = (
+        "iterations",
+        "interactions_per_iteration",
+        "validate_every",
+        *RLConfig.POSITIVE_INTS,
+    )
 
     iterations: int = 20_000
     """Training iterations; each is ``interactions_per_iteration`` environment steps followed by
@@ -81,83 +93,32 @@ class DeepConfig:
     iterations 0 and ``iterations``)."""
 
     checkpoint_every: int = 5_000
-    """Write a resumable checkpoint every this many iterations (0 = never)."""
+    """Write a resumable checkpoint every this many iterations (0 = never periodically; a
+    Ctrl-C still writes one where the trainer is given a checkpoint path)."""
 
     def __post_init__(self) -> None:
-        positive_ints = (
-            "iterations",
-            "interactions_per_iteration",
-            "batch_size",
-            "target_update_every",
-            "buffer_size",
-            "validate_every",
-        )
-        for name in positive_ints:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        for name in ("learning_starts", "checkpoint_every"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+        super().__post_init__()
         if not self.hidden_sizes or any(
             isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in self.hidden_sizes
         ):
-            raise ValueError(f"hidden_sizes must be positive integers, got {self.hidden_sizes!r}")
-        for name in ("learning_rate_start", "learning_rate_end"):
-            value = getattr(self, name)
-            if not value > 0:
-                raise ValueError(f"{name} must be positive, got {value!r}")
-        for name in ("epsilon_start", "epsilon_end", "epsilon_fraction"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1], got {value!r}")
-        if self.epsilon_fraction == 0.0 and self.epsilon_start != self.epsilon_end:
-            raise ValueError("epsilon_fraction must be positive when ε decays")
+            raise ConfigError(f"hidden_sizes must be positive integers, got {self.hidden_sizes!r}")
         if self.gamma is not None and not 0.0 <= self.gamma <= 1.0:
-            raise ValueError(f"gamma must be in [0, 1] or None, got {self.gamma!r}")
-        if not self.nudge >= 0.0:
-            raise ValueError(f"nudge must be non-negative, got {self.nudge!r}")
+            raise ConfigError(f"gamma must be in [0, 1] or None, got {self.gamma!r}")
         if self.agent not in AGENT_MODES:
-            raise ValueError(f"agent must be one of {AGENT_MODES}, got {self.agent!r}")
+            raise ConfigError(f"agent must be one of {AGENT_MODES}, got {self.agent!r}")
         if self.learning_starts > self.buffer_size:
-            raise ValueError(
+            raise ConfigError(
                 f"learning_starts ({self.learning_starts}) exceeds buffer_size ({self.buffer_size})"
             )
 
     # ---------------------------------------------------------------- schedules
-    def learning_rate(self, iteration: int) -> float:
-        """Exponential decay ``lr_t = lr_0 (lr_end / lr_0)^(t / (T − 1))``, ``t = 0..T−1``."""
-        span = max(self.iterations - 1, 1)
-        frac = min(max(iteration, 0), span) / span
-        return float(
-            self.learning_rate_start * (self.learning_rate_end / self.learning_rate_start) ** frac
-        )
+    def learning_rate(self, iteration: float) -> float:
+        """Exponential decay ``lr_t = lr_0 (lr_end / lr_0)^(t / (T − 1))``, ``t = 0..T−1``
+        (:func:`solvers.rl.schedules.exponential`)."""
+        return self.learning_rate_at(iteration, self.iterations)
 
-    def epsilon(self, iteration: int) -> float:
+    def epsilon(self, iteration: float) -> float:
         """Linear decay from ``epsilon_start`` to ``epsilon_end`` over the first
-        ``epsilon_fraction · (T − 1)`` iterations, constant afterwards."""
-        span = self.epsilon_fraction * max(self.iterations - 1, 1)
-        if span <= 0:
-            return float(self.epsilon_end)
-        frac = min(max(iteration, 0) / span, 1.0)
-        return float(self.epsilon_start + (self.epsilon_end - self.epsilon_start) * frac)
-
-    # ------------------------------------------------------------------- (de)serialise
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary (tuples become lists)."""
-        data = asdict(self)
-        data["hidden_sizes"] = list(self.hidden_sizes)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DeepConfig:
-        """Inverse of :meth:`to_dict`; unknown keys are an error."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown DeepConfig fields: {unknown}")
-        values = dict(data)
-        if "hidden_sizes" in values:
-            values["hidden_sizes"] = tuple(values["hidden_sizes"])
-        return cls(**values)
+        ``epsilon_fraction · (T − 1)`` iterations, constant afterwards
+        (:func:`solvers.rl.schedules.linear`)."""
+        return self.epsilon_at(iteration, self.iterations)

@@ -5,7 +5,7 @@ Q-network ``Q̄_φ(s, a)`` (:mod:`solvers.deep.networks`), with target copies ``
 Contracts are never learned: in any state the offered contract is the minimal implementation
 (PAPER.md §1) of the recommended action computed from the agent network, optionally nudged,
 
-    b*(s, a^p) = minimal_contracts(Q̄_φ(s, ·), 𝒪(s, ·, ·), a^p, margin=ξ)
+    b*(s, a^p) = minimal_contracts(Q̄_φ(s, ·), 𝒪(s, ·, ·), a^p, ties=Ties(margin=ξ))
 
 (``solvers.contracts``; the closed form for two outcomes, batched over states).
 
@@ -60,7 +60,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,7 +78,24 @@ from solvers.deep.networks import QNetwork
 from solvers.deep.replay import ReplayBuffer
 from solvers.deep.validation import ValidationRecord, Validator
 from solvers.meta_algorithm import agent_q_bar_minimal
+from solvers.rl.checkpoint import (
+    CheckpointError,
+    DeferredInterrupt,
+    TrainingInterrupted,
+    load_checkpoint,
+    save_checkpoint,
+)
+from solvers.rl.metrics import Throughput
+from solvers.rl.seeding import (
+    FlushDenormals,
+    generator_from_state,
+    generator_state,
+    restore_torch_rng,
+    seed_everything,
+    torch_rng_state,
+)
 from theory.model import PrincipalAgentMDP
+from theory.ties import Ties
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -104,16 +120,16 @@ def model_fingerprint(model: PrincipalAgentMDP) -> str:
     return digest.hexdigest()
 
 
-def seed_everything(seed: int) -> np.random.Generator:
-    """The seeding block (CleanRL style): torch's generator for the network initialisation and a
-    numpy generator for everything random afterwards (exploration, environment, batches)."""
-    torch.manual_seed(seed)
-    # Adam's moments of rarely visited states decay geometrically into float32 denormals,
-    # which the CPU processes ~100× slower; flushing them to zero keeps iterations fast.
-    torch.set_flush_denormal(True)
-    torch.backends.cudnn.deterministic = True
-    torch.backends.cudnn.benchmark = False
-    return np.random.default_rng(seed)
+def weights_sha256(*networks: torch.nn.Module | None) -> str:
+    """SHA-256 of the networks' parameters and buffers (names and bytes, in order)."""
+    digest = hashlib.sha256()
+    for network in networks:
+        if network is None:
+            continue
+        for name, tensor in network.state_dict().items():
+            digest.update(name.encode())
+            digest.update(tensor.detach().to("cpu").contiguous().numpy().tobytes())
+    return digest.hexdigest()
 
 
 def _to_numpy(tensor: torch.Tensor) -> FloatArray:
@@ -134,6 +150,9 @@ class TrialResult:
     iterations_run : iterations this process ran (``< config.iterations`` after a resume).
     iterations_per_second : ``iterations_run / wall_seconds``.
     resumed_from : the iteration the run resumed from (``None`` for a fresh run).
+    weights_sha256 : :func:`weights_sha256` of the final principal and agent networks.
+    throughput : the it/s metric of this process at every validation
+        (:class:`solvers.rl.metrics.Throughput`).
     """
 
     seed: int
@@ -145,6 +164,8 @@ class TrialResult:
     iterations_run: int
     iterations_per_second: float
     resumed_from: int | None = None
+    weights_sha256: str = ""
+    throughput: tuple[dict[str, float], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -160,12 +181,14 @@ class TrialResult:
                 "spe": {"principal_utility": self.spe_principal, "agent_utility": self.spe_agent},
                 "final": self.final.to_dict(),
                 "history": [record.to_dict() for record in self.history],
+                "weights_sha256": self.weights_sha256,
             },
             "timing": {
                 "wall_seconds": self.wall_seconds,
                 "iterations_run": self.iterations_run,
                 "iterations_per_second": self.iterations_per_second,
                 "resumed_from": self.resumed_from,
+                "throughput": list(self.throughput),
             },
             **self.extra,
         }
@@ -178,7 +201,8 @@ class DeepTrainer:
     ----------
     model : an episodic instance (the paper's tree, ``theory.generators.paper_tree``).
     config : hyperparameters (paper defaults).
-    seed : seeds the network initialisation and the numpy generator (:func:`seed_everything`).
+    seed : seeds the network initialisation and the numpy generator
+        (:func:`solvers.rl.seeding.seed_everything`).
     device : a torch device; contracts and validation always run on the CPU in float64.
     validator : reuse a :class:`Validator` (its SPE) across runs on the same instance.
     """
@@ -194,6 +218,8 @@ class DeepTrainer:
     ) -> None:
         self.model = model
         self.config = config if config is not None else DeepConfig()
+        # the nudging margin ξ travels as the one Ties object, down to the contract solver
+        self._ties = Ties(margin=self.config.nudge)
         self.seed = int(seed)
         self.device = torch.device(device)
         self.gamma = float(model.discount if self.config.gamma is None else self.config.gamma)
@@ -201,6 +227,13 @@ class DeepTrainer:
         if validator is not None and validator.model is not model:
             raise ValueError("the validator belongs to another instance")
         self.fingerprint = model_fingerprint(model)
+        # Adam's moments of rarely visited states decay geometrically into float32 denormals,
+        # which the CPU processes ~100× slower: every computation of the trainer runs with
+        # denormals flushed to zero (restored afterwards, so code running later is unaffected).
+        with FlushDenormals():
+            self._setup(model)
+
+    def _setup(self, model: PrincipalAgentMDP) -> None:
         # ------------------------------------------------------------ seeding (crucial)
         self.rng = seed_everything(self.seed)
         n_s, n_a = model.n_states, model.n_actions
@@ -246,7 +279,7 @@ class DeepTrainer:
         self._exact_q_bar = np.zeros((n_s, n_a))
         if self.agent is None:  # the exact agent's Q̄ for the initial greedy principal
             recommended, _, _ = self.greedy_policy()
-            self._exact_q_bar, _ = agent_q_bar_minimal(model, recommended, margin=self.config.nudge)
+            self._exact_q_bar, _ = agent_q_bar_minimal(model, recommended, ties=self._ties)
         self.iteration = 0
         self._resumed_from: int | None = None
         self._losses: tuple[torch.Tensor, torch.Tensor] | None = None
@@ -272,7 +305,7 @@ class DeepTrainer:
             q = _to_numpy(self.principal(self._all_states))
         states = np.arange(self.model.n_states)
         q_bar = self._q_bar_online(states, self._all_states)
-        solution = minimal_contracts_all_actions(q_bar, self._probs, margin=self.config.nudge)
+        solution = minimal_contracts_all_actions(q_bar, self._probs, ties=self._ties)
         recommended = np.argmax(np.where(solution.implementable, q, -np.inf), axis=1).astype(
             np.int64
         )
@@ -285,15 +318,17 @@ class DeepTrainer:
         record, _ = self.validator.evaluate(recommended, contracts, q_bar, iteration=self.iteration)
         return record
 
+    def weights_sha256(self) -> str:
+        """:func:`weights_sha256` of the online principal and agent networks."""
+        return weights_sha256(self.principal, self.agent)
+
     # ================================================================== training steps
     def _sync_targets(self) -> None:
         """Hard copy θ' ← θ, φ' ← φ and tabulate what the targets need on every state."""
         n_s = self.model.n_states
         if self.agent is None:
             recommended, _, _ = self.greedy_policy()
-            self._exact_q_bar, _ = agent_q_bar_minimal(
-                self.model, recommended, margin=self.config.nudge
-            )
+            self._exact_q_bar, _ = agent_q_bar_minimal(self.model, recommended, ties=self._ties)
         self.principal_target.load_state_dict(self.principal.state_dict())
         if self.agent is not None and self.agent_target is not None:
             self.agent_target.load_state_dict(self.agent.state_dict())
@@ -304,9 +339,7 @@ class DeepTrainer:
                 if self.agent_target is not None
                 else self._exact_q_bar
             )
-        solution = minimal_contracts_all_actions(
-            q_bar_target, self._probs, margin=self.config.nudge
-        )
+        solution = minimal_contracts_all_actions(q_bar_target, self._probs, ties=self._ties)
         implementable = solution.implementable
         payment = np.nan_to_num(solution.expected_payment, nan=0.0)
         self._target_implementable = implementable
@@ -325,7 +358,7 @@ class DeepTrainer:
             q = _to_numpy(self.principal(states_t))
         q_bar = self._q_bar_online(states, states_t)
         probs = self._probs[states]
-        solution = minimal_contracts_all_actions(q_bar, probs, margin=self.config.nudge)
+        solution = minimal_contracts_all_actions(q_bar, probs, ties=self._ties)
         implementable = solution.implementable
         greedy = np.argmax(np.where(implementable, q, -np.inf), axis=1)
         explore = self.rng.random(n) < self.config.epsilon(iteration)
@@ -360,7 +393,7 @@ class DeepTrainer:
             _to_numpy(q_bar_unique)[inverse] if q_bar_unique is not None else self._exact_q_bar[s]
         )
         contracts = minimal_contracts(
-            q_bar, self._probs[s], batch.recommended, margin=config.nudge
+            q_bar, self._probs[s], batch.recommended, ties=self._ties
         ).contracts
         paid = contracts[rows, batch.outcomes]
         continuation = self.gamma * (~batch.done)
@@ -475,10 +508,28 @@ class DeepTrainer:
         stop_at : stop after this many iterations (in total) instead — a deliberate
             interruption, used to test resuming.
         checkpoint_path : where to write a checkpoint every ``config.checkpoint_every``
-            iterations (atomically: written next to it, then renamed).
+            iterations and on Ctrl-C (atomically: written next to it, then renamed).
         progress : show a tqdm progress bar (iterations per second, current ratios).
         callback : called with every new validation record.
+
+        Raises
+        ------
+        TrainingInterrupted
+            On Ctrl-C (SIGINT, in the main thread): the iteration in progress is finished, the
+            checkpoint written (when ``checkpoint_path`` is given), then this is raised; resuming
+            from it loses no iteration (:class:`solvers.rl.checkpoint.DeferredInterrupt`).
         """
+        with FlushDenormals(), DeferredInterrupt() as interrupt:
+            return self._train(stop_at, checkpoint_path, progress, callback, interrupt)
+
+    def _train(
+        self,
+        stop_at: int | None,
+        checkpoint_path: str | Path | None,
+        progress: bool,
+        callback: Callable[[DeepTrainer, ValidationRecord], None] | None,
+        interrupt: DeferredInterrupt,
+    ) -> TrialResult:
         config = self.config
         stop = config.iterations if stop_at is None else min(stop_at, config.iterations)
         start_iteration = self.iteration
@@ -495,6 +546,7 @@ class DeepTrainer:
                 mininterval=0.5,
             )
         started = time.perf_counter()
+        throughput = Throughput(self.iteration)
         try:
             for t in range(self.iteration, stop):
                 if t % config.target_update_every == 0:
@@ -509,6 +561,7 @@ class DeepTrainer:
                 ):
                     record = self.validate()
                     self.history.append(record)
+                    throughput.log(self.iteration)
                     if callback is not None:
                         callback(self, record)
                     if bar is not None:
@@ -525,6 +578,12 @@ class DeepTrainer:
                     self.save_checkpoint(checkpoint_path)
                 if bar is not None:
                     bar.update(1)
+                if interrupt.requested and self.iteration < stop:
+                    path = None
+                    if checkpoint_path is not None:
+                        self.save_checkpoint(checkpoint_path)
+                        path = Path(checkpoint_path)
+                    raise TrainingInterrupted(self.iteration, path)
         finally:
             if bar is not None:
                 bar.close()
@@ -540,6 +599,8 @@ class DeepTrainer:
             iterations_run=ran,
             iterations_per_second=ran / wall if wall > 0 else float("nan"),
             resumed_from=resumed_from,
+            weights_sha256=self.weights_sha256(),
+            throughput=tuple(throughput.records),
         )
 
     # ================================================================== checkpoints
@@ -575,29 +636,26 @@ class DeepTrainer:
                 for key, value in buffer.items()
             },
             "env_states": tensor(self.env.states),
-            "rng": _rng_state(self.rng),
-            "torch_rng": torch.get_rng_state(),
+            "rng": generator_state(self.rng),
+            "torch_rng": torch_rng_state(),
             "history": [record.to_dict() for record in self.history],
         }
 
     def save_checkpoint(self, path: str | Path) -> None:
-        """Write :meth:`state_dict` atomically to ``path``."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        torch.save(self.state_dict(), partial)
-        os.replace(partial, path)
+        """Write :meth:`state_dict` atomically to ``path``
+        (:func:`solvers.rl.checkpoint.save_checkpoint`)."""
+        save_checkpoint(path, self.state_dict())
 
     def load_state_dict(self, data: dict[str, Any]) -> None:
         """Restore a :meth:`state_dict` of a run on the same instance and configuration."""
         if data.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"not a deep-trainer checkpoint (format {data.get('format')!r})")
+            raise CheckpointError(f"not a deep-trainer checkpoint (format {data.get('format')!r})")
         if data["fingerprint"] != self.fingerprint:
-            raise ValueError("the checkpoint was written for a different instance")
+            raise CheckpointError("the checkpoint was written for a different instance")
         if DeepConfig.from_dict(data["config"]) != self.config:
-            raise ValueError("the checkpoint was written with a different configuration")
+            raise CheckpointError("the checkpoint was written with a different configuration")
         if int(data["seed"]) != self.seed:
-            raise ValueError(f"the checkpoint has seed {data['seed']}, not {self.seed}")
+            raise CheckpointError(f"the checkpoint has seed {data['seed']}, not {self.seed}")
         self.iteration = int(data["iteration"])
         self.principal.load_state_dict(data["principal"])
         self.principal_target.load_state_dict(data["principal_target"])
@@ -618,9 +676,8 @@ class DeepTrainer:
             }
         )
         self.env.states = data["env_states"].numpy().copy()
-        self.rng = np.random.default_rng()
-        self.rng.bit_generator.state = _rng_state_from(data["rng"])
-        torch.set_rng_state(data["torch_rng"])
+        self.rng = generator_from_state(data["rng"])
+        restore_torch_rng(data["torch_rng"])
         self.history = [ValidationRecord.from_dict(record) for record in data["history"]]
         self._resumed_from = self.iteration
 
@@ -634,7 +691,9 @@ class DeepTrainer:
         validator: Validator | None = None,
     ) -> DeepTrainer:
         """Rebuild a trainer from a checkpoint written by :meth:`save_checkpoint`."""
-        data = torch.load(Path(path), map_location="cpu", weights_only=True)
+        data = load_checkpoint(path, weights_only=True)
+        if data.get("format") != CHECKPOINT_FORMAT or "config" not in data:
+            raise CheckpointError(f"{path}: not a deep-trainer checkpoint")
         trainer = cls(
             model,
             DeepConfig.from_dict(data["config"]),
@@ -644,24 +703,3 @@ class DeepTrainer:
         )
         trainer.load_state_dict(data)
         return trainer
-
-
-def _rng_state(rng: np.random.Generator) -> dict[str, Any]:
-    """The PCG64 state with its 128-bit integers as decimal strings (checkpoint-safe)."""
-    state = rng.bit_generator.state
-    return {
-        "bit_generator": state["bit_generator"],
-        "state": str(state["state"]["state"]),
-        "inc": str(state["state"]["inc"]),
-        "has_uint32": int(state["has_uint32"]),
-        "uinteger": int(state["uinteger"]),
-    }
-
-
-def _rng_state_from(data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "bit_generator": data["bit_generator"],
-        "state": {"state": int(data["state"]), "inc": int(data["inc"])},
-        "has_uint32": int(data["has_uint32"]),
-        "uinteger": int(data["uinteger"]),
-    }

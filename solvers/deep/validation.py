@@ -39,9 +39,10 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from solvers.backward_induction import SPESolution, solve_backward_induction
+from solvers.backward_induction import SPESolution
 from solvers.contracts import minimal_contracts
 from solvers.evaluation import PolicyEvaluation, evaluate_policy
+from solvers.solve import solve
 from theory.model import PrincipalAgentMDP
 
 FloatArray = npt.NDArray[np.float64]
@@ -84,7 +85,7 @@ class Validator:
 
     def __init__(self, model: PrincipalAgentMDP, reference: SPESolution | None = None) -> None:
         self.model = model
-        self.reference = reference if reference is not None else solve_backward_induction(model)
+        self.reference = reference if reference is not None else solve(model).solution
         s0 = model.initial_state
         self.spe_principal = float(self.reference.principal_values[s0])
         self.spe_agent = float(self.reference.agent_values[s0])

@@ -5,9 +5,11 @@
 
 Prints a table (claim, paper reference, definition used, instances tried, holds or
 counterexample) and every counterexample as a FORMAT.md v1 instance, saved under ``--out``.
-Exit status: 0 when every outcome is as recorded in :data:`properties.theorems.CLAIMS`
+Exit status: 0 when every outcome is as recorded in :data:`properties.claims.CLAIMS`
 (claims expected to hold hold, known findings still fail, open questions either way), 1
-otherwise (including a property that raised), 2 for bad arguments.
+otherwise (including a property that raised, and a partial report), 2 for bad arguments, 130
+when interrupted (every finished claim is already in ``DIR/report.jsonl``; ``--resume`` runs
+only the claims missing from it).
 
 Imports are deferred to :func:`run`, so building the ``pamdp`` parser stays cheap.
 """
@@ -17,8 +19,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from pamdp.common import InvalidInput, check_output, integer_arg
 
 #: Default folder for counterexample instance files.
 DEFAULT_OUT = "runs/theorems"
@@ -34,9 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--seed",
-        type=int,
+        type=integer_arg(minimum=0, maximum=2**63),
         default=0,
-        help="Hypothesis seed (the ci profile is derandomized); default 0",
+        help="Hypothesis seed (the ci profile is derandomized)",
     )
     parser.add_argument(
         "--json", action="store_true", help="print the report as JSON instead of a table"
@@ -61,8 +66,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also write the report as Markdown (docs/THEOREMS.md)",
     )
     parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run journalled in --out: skip the claims already in "
+        "DIR/report.jsonl and append the others",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start afresh in an --out folder that already holds a journal",
+    )
+    parser.add_argument(
         "--max-examples",
-        type=int,
+        type=integer_arg(minimum=1, maximum=10**7),
         default=None,
         metavar="N",
         help="override the profile's instances per claim",
@@ -85,6 +101,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the report described by ``args``; return the exit status."""
+    from properties.claims import CLAIMS, claim
     from properties.report import (
         FINDING_NOTES,
         ClaimOutcome,
@@ -95,33 +112,54 @@ def run(args: argparse.Namespace) -> int:
         report_to_json,
         run_report,
     )
-    from properties.theorems import CLAIMS, claim
+    from theory.atomic import atomic_write_text
 
+    check_output(args.markdown)
+    if args.resume and args.overwrite:
+        raise InvalidInput("--resume and --overwrite exclude each other")
     if args.from_json:
         saved = report_from_json(_read_saved(args.from_json, args))
         print(json.dumps(report_to_json(saved), indent=1) if args.json else render_table(saved))
         if args.markdown:
-            with open(args.markdown, "w", encoding="utf-8") as handle:
-                handle.write(render_markdown(saved, notes=FINDING_NOTES, preamble=args.preamble))
+            atomic_write_text(
+                args.markdown, render_markdown(saved, notes=FINDING_NOTES, preamble=args.preamble)
+            )
         return 0 if saved.ok else 1
 
     try:
         selected = [claim(k) for k in args.claim] if args.claim else list(CLAIMS)
     except KeyError as error:
-        print(f"pamdp theorems: {error.args[0]}", file=sys.stderr)
-        return 2
-    if args.max_examples is not None and args.max_examples < 1:
-        print("pamdp theorems: --max-examples must be at least 1", file=sys.stderr)
-        return 2
+        raise InvalidInput(str(error.args[0])) from None
 
     out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InvalidInput(f"--out {args.out}: cannot create the folder ({error})") from None
+    check_output(str(out_dir / "report.jsonl"))
     journal = out_dir / "report.jsonl"
-    journal.write_text("", encoding="utf-8")
+    done: dict[str, dict[str, Any]] = {}
+    if journal.exists() and journal.stat().st_size:
+        if args.resume:
+            done = _journal_entries(str(journal))
+        elif not args.overwrite:
+            raise InvalidInput(
+                f"{journal} already holds a run; pass --resume to run only the missing "
+                "claims, or --overwrite to start again"
+            )
+    if not args.resume:
+        journal.write_text("", encoding="utf-8")
+    remaining = [c for c in selected if c.key not in done]
+    if done:
+        print(
+            f"pamdp theorems: resuming {journal}: {len(done)} claim(s) done, "
+            f"{len(remaining)} to run",
+            file=sys.stderr,
+        )
 
     def progress(outcome: ClaimOutcome) -> None:
         # to stderr, so --json output stays clean; and journalled, so that an interrupted
-        # run keeps every finished claim (--from-json accepts the journal)
+        # run keeps every finished claim (--resume and --from-json read the journal)
         print(
             f"  {outcome.key}: {outcome.verdict} ({outcome.tried} instances, "
             f"{outcome.seconds:.1f} s)",
@@ -130,42 +168,77 @@ def run(args: argparse.Namespace) -> int:
         )
         with journal.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(outcome_to_json(outcome)) + "\n")
+            handle.flush()
 
-    report = run_report(
+    fresh = run_report(
         args.profile,
         seed_value=args.seed,
-        claims=selected,
+        claims=remaining,
         out_dir=args.out,
         max_examples=args.max_examples,
         progress=progress,
     )
+    report = fresh
+    if done:
+        earlier = report_from_json(
+            {
+                "profile": args.profile,
+                "seed": args.seed,
+                "seconds": 0,
+                "claims": [done[c.key] for c in selected if c.key in done],
+            }
+        )
+        by_key = {o.key: o for o in (*earlier.outcomes, *fresh.outcomes)}
+        outcomes = tuple(by_key[c.key] for c in selected if c.key in by_key)
+        report = replace(fresh, outcomes=outcomes, seconds=sum(o.seconds for o in outcomes))
     if args.json:
         print(json.dumps(report_to_json(report), indent=1))
     else:
         print(render_table(report))
     if args.markdown:
-        with open(args.markdown, "w", encoding="utf-8") as handle:
-            handle.write(render_markdown(report, notes=FINDING_NOTES, preamble=args.preamble))
+        atomic_write_text(
+            args.markdown, render_markdown(report, notes=FINDING_NOTES, preamble=args.preamble)
+        )
     return 0 if report.ok else 1
+
+
+def _journal_entries(path: str) -> dict[str, dict[str, Any]]:
+    """The claims of journals (comma-separated paths; later lines replace earlier ones)."""
+    claims: dict[str, dict[str, Any]] = {}
+    for part in path.split(","):
+        try:
+            with open(part, encoding="utf-8") as handle:
+                for number, line in enumerate(handle, 1):
+                    if not line.strip():
+                        continue
+                    try:
+                        entry = json.loads(line)
+                        claims[str(entry["key"])] = entry
+                    except (ValueError, KeyError, TypeError):
+                        # a line cut by an interrupted write: that claim simply reruns
+                        print(
+                            f"pamdp theorems: {part}:{number}: unreadable journal line skipped",
+                            file=sys.stderr,
+                        )
+        except OSError as error:
+            raise InvalidInput(f"cannot read the journal {part}: {error}") from None
+    return claims
 
 
 def _read_saved(path: str, args: argparse.Namespace) -> dict[str, Any]:
     """A saved report: a ``--json`` document, or journals (``report.jsonl``, one claim per
     line; several paths joined by commas, later lines replacing earlier ones of the same
-    claim, in the order of :data:`properties.theorems.CLAIMS`)."""
-    from properties.theorems import CLAIMS
+    claim, in the order of :data:`properties.claims.CLAIMS`)."""
+    from properties.claims import CLAIMS
 
     if not path.endswith(".jsonl"):
-        with open(path, encoding="utf-8") as handle:
-            document: dict[str, Any] = json.load(handle)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                document: dict[str, Any] = json.load(handle)
+        except (OSError, ValueError) as error:
+            raise InvalidInput(f"--from-json {path}: {error}") from None
         return document
-    claims: dict[str, dict[str, Any]] = {}
-    for part in path.split(","):
-        with open(part, encoding="utf-8") as handle:
-            for line in handle:
-                if line.strip():
-                    entry = json.loads(line)
-                    claims[entry["key"]] = entry
+    claims = _journal_entries(path)
     order = [c.key for c in CLAIMS]
     ordered = sorted(
         claims.values(), key=lambda c: order.index(c["key"]) if c["key"] in order else len(order)
@@ -176,6 +249,7 @@ def _read_saved(path: str, args: argparse.Namespace) -> dict[str, Any]:
         "seconds": sum(c["seconds"] for c in ordered),
         "claims": ordered,
         "environment": _environment(),
+        "missing": [key for key in order if key not in claims],
     }
 
 

@@ -7,7 +7,8 @@ above the minimal implementation, can the principal gain by a one-shot deviation
 
 Exit codes: **0** the solution is an SPE within the tolerance and every claim holds; **1** it is
 not (the violations are listed per state); **2** the input is invalid (unreadable file, invalid
-JSON, a malformed instance or solution: the message names the field, the index and the value).
+JSON, a malformed instance or solution: the message names the field, the index and the value);
+**3** an internal error (a bug in pamdp, never a verdict).
 
 Imports are deferred to :func:`run` so that building the ``pamdp`` parser stays cheap.
 """
@@ -19,7 +20,16 @@ import json
 import sys
 from typing import Any
 
-DEFAULT_TOLERANCE_TEXT = "1e-9"
+from pamdp.common import (
+    EXIT_INVALID,
+    EXIT_NO,
+    EXIT_OK,
+    InvalidInput,
+    add_ties_arguments,
+    integer_arg,
+    number_arg,
+    ties_from_args,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,16 +43,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("solution", help="solution JSON file (pamdp/solution@1)")
     parser.add_argument(
         "--tolerance",
-        default=DEFAULT_TOLERANCE_TEXT,
+        type=number_arg("tolerance", minimum=0, maximum=1),
+        default=None,
         metavar="TAU",
-        help="absolute tolerance τ, a number or rational string: the agent "
-        "follows when following costs it at most τ, and a violation counts "
-        "only above τ; 0 = strict exact check (default: %(default)s)",
+        help="absolute tolerance τ, a number or rational string: sets both --tie-tol and "
+        "--principal-tol (the agent follows when following costs it at most τ, and a "
+        "violation counts only above τ); 0 = strict exact check",
+    )
+    parser.add_argument(
+        "--allow-name-mismatch",
+        action="store_true",
+        help="accept a solution whose 'instance' names another instance",
     )
     parser.add_argument(
         "--json",
         action="store_true",
-        help="print the report as JSON (pamdp/verification@1) instead of text",
+        help="print the report as JSON (pamdp/verification@2) instead of text",
     )
     parser.add_argument(
         "--no-reference",
@@ -51,39 +67,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-states",
-        type=int,
+        type=integer_arg(minimum=0, maximum=10**9),
         default=30,
         metavar="N",
-        help="rows of the per-state table in the text report "
-        "(violating states first; default: %(default)s)",
+        help="rows of the per-state table in the text report (violating states first)",
     )
+    add_ties_arguments(parser)
 
 
 def _invalid(args: argparse.Namespace, message: str) -> int:
     if getattr(args, "json", False):
         print(
             json.dumps(
-                {"format": "pamdp/verification@1", "ok": False, "invalid": True, "error": message}
+                {"format": "pamdp/verification@2", "ok": False, "invalid": True, "error": message}
             )
         )
     print(f"pamdp verify: invalid input: {message}", file=sys.stderr)
-    return 2
+    return EXIT_INVALID
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``pamdp verify``; return the exit code (0 SPE, 1 not an SPE, 2 invalid input)."""
-    from fractions import Fraction
-
     from properties.verify import verify_solution
     from theory.format import SolutionError, load_instance, read_json
     from theory.model import InstanceError
 
     try:
-        tolerance = Fraction(str(args.tolerance).strip())
-    except (ValueError, ZeroDivisionError):
-        return _invalid(args, f"--tolerance: not a number (value: {args.tolerance!r})")
-    if tolerance < 0:
-        return _invalid(args, f"--tolerance: must be non-negative (value: {args.tolerance!r})")
+        ties = ties_from_args(args)
+    except InvalidInput as error:
+        return _invalid(args, str(error))
+    if args.tolerance is not None:
+        ties = ties.with_tolerance(args.tolerance)
     try:
         model = load_instance(args.instance)
     except InstanceError as error:
@@ -92,12 +106,22 @@ def run(args: argparse.Namespace) -> int:
         return _invalid(args, f"instance {args.instance}: cannot read: {error}")
     try:
         data: Any = read_json(args.solution)
+    except SolutionError as error:
+        return _invalid(args, f"solution {args.solution}: {error}")
+    except InstanceError as error:  # the shared JSON reader names instances
+        return _invalid(args, f"solution {args.solution}: {error}")
     except json.JSONDecodeError as error:
         return _invalid(args, f"solution {args.solution}: invalid JSON: {error}")
     except (OSError, UnicodeDecodeError) as error:
         return _invalid(args, f"solution {args.solution}: cannot read: {error}")
     try:
-        report = verify_solution(model, data, tolerance=tolerance, reference=not args.no_reference)
+        report = verify_solution(
+            model,
+            data,
+            ties=ties,
+            reference=not args.no_reference,
+            allow_name_mismatch=args.allow_name_mismatch,
+        )
     except SolutionError as error:
         return _invalid(args, f"solution {args.solution}: {error}")
     except ValueError as error:  # e.g. γ = 1 with a cycle: the values are undefined
@@ -106,14 +130,16 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_dict(), indent=1))
     else:
         print(report.summary(max_states=args.max_states))
-    return 0 if report.ok else 1
+    return EXIT_OK if report.ok else EXIT_NO
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m properties.verify_cli INSTANCE SOLUTION [options]``."""
-    parser = argparse.ArgumentParser(prog="pamdp verify")
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    """``pamdp verify ...`` through the one top-level handler (:func:`pamdp.cli.main`)."""
+    import sys
+
+    from pamdp.cli import main as pamdp_main
+
+    return pamdp_main(["verify", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":  # pragma: no cover

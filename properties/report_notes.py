@@ -1,0 +1,162 @@
+"""The reading of each claim's outcome, written into docs/THEOREMS.md beside the measurements.
+
+Kept apart from :mod:`properties.report` (which runs and renders the report) because it is
+prose: one paragraph per claim key, passed to :func:`properties.report.render_markdown` as
+``notes``.
+"""
+
+from __future__ import annotations
+
+#: Reading of each claim's outcome, written into docs/THEOREMS.md beside the measurements.
+FINDING_NOTES: dict[str, str] = {
+    "minimal-contract": (
+        "Every fast contract (the closed form for two outcomes, the batched HiGHS LP "
+        "otherwise) is incentive compatible, non-negative and costs the exact simplex's "
+        "certified optimum, and the fast solver's implementability agrees with the exact "
+        "LP's feasibility (dual or Farkas certificate re-verified in rationals)."
+    ),
+    "spe": (
+        "Backward induction's output passes the exact one-shot-deviation check. A first run "
+        "of this report showed a 'gain' of 1.5e-7 on a γ = 1/1000 instance: the checker "
+        "resolved the agent's ties *within tol* for the principal on sampled off-path "
+        "contracts, so a contract 1% short of a tiny minimal contract looked acceptable to "
+        "the agent (slack ≤ tol) while saving the principal tol times the likelihood-ratio "
+        "leverage. That was the checker's definition, not the solver: off-path ties are now "
+        "exact (tests/regressions/spe-tie-tolerance-leverage.json, "
+        "`test_spe_offpath_ties_are_exact`)."
+    ),
+    "theorem-3.3": (
+        "Read as *at most T + 1 rounds*, Theorem 3.3 holds on every instance, and so does the "
+        "mechanism (after k rounds the levels below k are the SPE's). The bound is far from "
+        "tight: most instances need 2 rounds whatever T (one to respond, one to confirm); a "
+        "third or fourth round is needed only where limited-liability rents downstream change "
+        "the incentives upstream."
+    ),
+    "theorem-3.4-contraction-R1": (
+        "**Fails, as PAPER.md §3 anticipates.** Under reading R1 the agent's Q̄ is re-solved "
+        "for greedy(q). In the minimal instance q1 = 0 (greedy: a0 everywhere) and q2 differs "
+        "by 0.001 in one entry, enough to flip greedy at s0 to a1. The agent's Q̄ then "
+        "includes the rent of a different implemented action, the minimal contracts change, "
+        "and ‖J q1 − J q2‖∞ = 0.0051 > γ‖q1 − q2‖∞ = 0.0005 (γ = 1/2): J (R1) is not a "
+        "contraction, not even continuous. Theorem 3.4 cannot be proven with this operator."
+    ),
+    "theorem-3.4-contraction-R2": (
+        "With Q̄ held fixed, J is a Bellman operator with fixed rewards; the largest ratio "
+        "‖J q1 − J q2‖∞ / ‖q1 − q2‖∞ observed equals γ (attained by constant shifts)."
+    ),
+    "theorem-3.4-fixed-point-R1": (
+        "**Fails** in 34 of 10,000 instances, for two reasons. (1) In 28 the meta-algorithm "
+        "does not converge (see `meta-convergence`): there is no limit to agree with. The "
+        "minimal instance (2 states, γ = 9/10, a1 unimplementable in s0) is one where iterating "
+        "J (R1) from 0 does not settle either and *no* recommended profile with its minimal "
+        "contracts is an SPE: a stationary pure-strategy SPE does not exist there "
+        "(`test_no_stationary_spe_and_a_period_three_cycle`, "
+        "tests/regressions/no-stationary-spe.json). (2) In 6 (γ = 0) the meta-algorithm "
+        "converges and its q is a fixed point of J (R1), but the principal is exactly "
+        "indifferent between two actions that leave the agent different rents: greedy(q) "
+        "(argmax, decided by float rounding) implements one, the meta-algorithm (lowest index "
+        "within 1e-9) the other. Both are SPEs with the same V^p and different V^a (1.35 "
+        "against 0.95 at s1), another face of the non-uniqueness under principal ties "
+        "(`test_fixed_point_r1_greedy_picks_another_equilibrium_at_a_principal_tie`, "
+        "tests/regressions/fixed-point-R1-principal-tie.json). Elsewhere the meta-algorithm's q "
+        "is a fixed point of J (R1) after one application (9,969 instances) or two (3), and its "
+        "greedy policy is an SPE with the meta-algorithm's values."
+    ),
+    "theorem-3.4-fixed-point-R2": (
+        "**Fails** in 43 of 10,000 instances, the same count as the meta-algorithm's "
+        "non-converging runs (see `meta-convergence`): without a limit there is nothing to "
+        "agree with. Where it converges, J (R2) for the last Q̄ has the principal's optimal q "
+        "as its fixed point, whose greedy policy is an SPE with the meta-algorithm's values."
+    ),
+    "meta-convergence": (
+        "**Fails: for γ < 1 the meta-algorithm can cycle.** 43 of 10,000 runs do not converge "
+        "(cycles of period 2 and 3, exact repeats of earlier policies, and a few runs still "
+        "moving after 200 rounds). In the shrunk instance (3 states, γ = 9/10) the principal's "
+        "choice at s1 alternates between a0 (pay 1.55 on o2) and a1 (pay 0.42 on o1) from "
+        "round 1 on (contracts within 1e-7 of two rounds earlier by round 8, an exact "
+        "period-2 repeat from round 13) "
+        "(`test_pinned_counterexamples_still_fail`): each choice changes the agent's rents, "
+        "hence its continuation values, "
+        "hence which action is cheaper to implement. On the 2-state instance pinned by "
+        "`test_no_stationary_spe_and_a_period_three_cycle` no stationary SPE exists at all, "
+        "so no algorithm that returns one can converge there: Theorem 3.4 read as 'the "
+        "meta-algorithm converges to an SPE for every γ < 1' is false. Where it converges the "
+        "limit passes the SPE check. Two numerical issues of the library surfaced on the way "
+        "(both pinned): with its default tol = 1e-9 (equal to its tie tolerance) a converging "
+        "run can stall at ~2.5e-9 and never stop (`test_meta_tolerance_stall`); and a run "
+        "stopped at a looser tol keeps contracts minimal for the previous round's Q̄, so the "
+        "agent deviates by a hair at the 1e-9 tie tolerance and the *reported* values jump "
+        "(`reported_value_jump` below; `test_meta_reported_values_jump_at_the_stopping_"
+        "tolerance`). The properties therefore stop at tol = 1e-7 and judge the limit policy "
+        "with its recommendation followed, at the run's precision (`meta_tolerance`)."
+    ),
+    "meta-uniqueness": (
+        "**Fails: the SPE is not unique, and Algorithm 1 finds different equilibria from "
+        "different starts** (3 of 10,000 instances; 151 of the 40,000 runs from the four starts "
+        "did not converge and are judged under `meta-convergence`). In the minimal instance "
+        "(2 states, γ = 9/10) the default start ends recommending a2 at s1 unpaid (V^p(s1) ≈ "
+        "2.1681, V^a(s1) ≈ 3.2184) and a random start ends recommending a0 with 0.8905 paid on "
+        "o1 (V^p(s1) ≈ 2.2644, V^a(s1) = 3.34 exactly). Both are SPEs in exact arithmetic at "
+        "tolerance 0, derived by hand in `test_two_subgame_perfect_equilibria_pareto_ranked` "
+        "(tests/regressions/two-spe-pareto-ranked.json), and the second is better for *both* "
+        "players at s1: the agent's rent at s1 raises its continuation value after o1, which "
+        "makes a0 (likelier to produce o1) cheaper to implement — a self-fulfilling rent. "
+        "PAPER.md §3 anticipated that the SPE need not be unique; this is a minimal witness, "
+        "and it shows that the equilibrium the meta-algorithm returns depends on its start. "
+        "Values are compared with each limit's recommendation followed at the runs' precision "
+        "(a run stopped at tol = 1e-7 leaves contracts a few 1e-8 short, see "
+        "`meta-convergence`)."
+    ),
+    "observed-action": (
+        "With observed actions the principal earns first-best welfare minus the agent's "
+        "no-contract value at every state, the agent earns exactly its no-contract value, "
+        "and the observed counterpart (same expected rewards and dynamics) is never worse for "
+        "the principal than hidden action; the information gain is often strictly positive "
+        "(PAPER.md §7: 6/5 against 1)."
+    ),
+    "metamorphic-scaling": (
+        "Scaling all rewards by c scales contracts and both parties' values by c, with the "
+        "same recommendations (c ∈ {2, 1/2, 3, 10, 1/10})."
+    ),
+    "metamorphic-relabelling-agent_best": (
+        "Values are invariant under relabelling states, actions and outcomes. Read literally "
+        "('the contract is permuted') the claim **fails**: the minimal contract's cost is "
+        "unique but the vector is not. In the first run's minimal instance a0 makes o0 and o1 "
+        "equally likely (1/10 each) and the other actions never produce them, so paying 1 "
+        "on either is minimal, and which one the solver returns follows the outcome order "
+        "(tests/regressions/relabelling-contract-not-unique.json, "
+        "`test_minimal_contract_vector_is_not_unique_under_relabelling`). The property "
+        "compares contract costs."
+    ),
+    "metamorphic-relabelling-lowest_index": (
+        "**Fails with the library's default lowest-index tie rule: the SPE is not unique.** In "
+        "the minimal instance the principal is exactly indifferent at s1 between a1 (free: the "
+        "agent is indifferent to a0) and a2 (minimal contract 0.6 on o0), both worth −0.4 to "
+        "it, but the agent gets 0 under a1 and 0.3 under a2. Listing a2 before a1 changes the "
+        "choice and the agent's value; upstream, such a tie changes the agent's incentives "
+        "and hence the principal's value too. With a label-free rule (`agent_best`, the claim "
+        "above) values are invariant on all 10,000 instances."
+    ),
+    "commitment-vs-spe": (
+        "The SPE never beats the commitment optimum, and the optimum's policy is genuine "
+        "(re-evaluated exactly). The gap is positive but rare on these small instances (≤ 4 "
+        "states, 2 actions): 3 of 10,000, largest 0.0084 (the witness below, pinned by "
+        "`test_commitment_gap_witness`): committing to pay more than the minimal "
+        "contract downstream can make upstream incentives cheaper. On the three-state example "
+        "of PAPER.md §7 the gap is 1/18 (`test_commitment_beats_spe_on_the_three_state_example`)."
+    ),
+    "symbolic-backward-induction": (
+        "With γ or one reward symbolic, sympy's piecewise backward induction agrees exactly "
+        "with the exact-rational solver (whose contracts come from the simplex, not the "
+        "closed form) and with the float solver at every sampled value."
+    ),
+    "closed-form-kkt": (
+        "A proof, not a sample: every case of the two-outcome closed form with up to three "
+        "deviations (each Δ positive, zero or negative; which ratio binds; where the "
+        "interval [d_low, d_high] lies) is parameterised by signed symbols and its "
+        "optimality (dual) or infeasibility (Farkas) certificate is verified symbolically."
+    ),
+}
+
+
+__all__ = ["FINDING_NOTES"]

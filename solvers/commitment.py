@@ -1,0 +1,377 @@
+"""The principal's optimum with commitment on small episodic instances (PAPER.md §2, note [D]).
+
+With commitment the principal announces a whole Markov policy — a recommended action and a
+contract per state — and the agent best-responds to the *whole* policy, so contracts need not be
+minimal state by state (paying more downstream can make upstream incentives cheaper). The SPE
+policy is one policy the principal could commit to, so the optimum ``C`` bounds the SPE value
+from above.
+
+**Enumeration.** Let ``R`` be the states reachable from ``s0`` (other states never matter to
+the value at ``s0``). Every *profile* ``g ∈ A^R`` of recommended actions is enumerated, in
+:func:`itertools.product` order (lexicographic, state index order, lowest action first): there
+are ``|A|^|R|`` profiles, which is why the method is limited to small instances
+(:data:`MAX_COMMITMENT_PROFILES`) and to episodic ones (the occupancy below must be finite and
+the discount may be 1).
+
+**The LP of one profile** (variables ``b(s, o) ≥ 0`` and ``V(s)`` for ``s ∈ R``)::
+
+    min_{b ≥ 0, V}  Σ_s d_g(s) Σ_o 𝒪(s, g(s))(o) b(s, o)
+    s.t.  V(s) = r(s, g(s)) + Σ_o 𝒪(s, g(s))(o) [b(s, o) + γ Σ_{s'} T(s, o)(s') V(s')]
+          r(s, a) + Σ_o 𝒪(s, a)(o) [b(s, o) + γ Σ_{s'} T(s, o)(s') V(s')] ≤ V(s)  ∀ a ≠ g(s)
+
+``d_g`` is the discounted occupancy from ``s0`` under ``g``. The equalities make ``V`` the
+agent's value of following ``g``; the inequalities (one-shot deviations, which suffice in an
+MDP) make following optimal. The principal's value of the profile is
+``Σ_s d_g(s) E_{𝒪(s, g(s))}[r^p(s, ·)]`` minus the optimum.
+
+**Solving and stopping rule.** The profiles' LPs are stacked block-diagonally and solved by
+HiGHS in two phases (as :func:`solvers.contracts.batched_lp`): phase 1 minimises the slack
+needed on the incentive rows; a profile is *feasible* when its total slack is at most
+``feasibility_tol`` (1e-9); phase 2 minimises the expected payment with the slacks capped at
+their phase-1 values (feasible profiles) and reports the cost. HiGHS runs with primal and dual
+feasibility tolerances 1e-10. Nothing is iterated: every profile is solved once, the
+enumeration is exhaustive.
+
+**Ties.** The agent's ties are resolved for the principal (the incentive constraints are weak
+inequalities: an agent indifferent between ``g(s)`` and a deviation follows ``g``). Among
+profiles with the same value the first in enumeration order wins (``numpy.argmax``); negative
+payments below HiGHS' tolerance are clipped to 0.
+
+:func:`commitment_optimum` returns the optimum; :func:`commitment_policy` turns it into a full
+policy with per-state values (the form a FORMAT.md v1 solution file needs).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from theory.exact_evaluation import evaluate_policy_exact
+from theory.model import PrincipalAgentMDP, to_fraction
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+#: Largest number of recommendation profiles ``|A|^|R|`` (``R``: the states reachable from
+#: ``s0``) :func:`commitment_optimum` enumerates. Each profile is one LP block of
+#: ``|R|(|O| + 1)`` variables and ``|R|(|A| − 1)`` incentive rows, and building the blocks is a
+#: Python loop over profiles, so the time grows linearly in the number of profiles: 4,096
+#: profiles (12 reachable states, 2 actions, 2 outcomes) took 16 s on the development machine,
+#: 243 (6 states, 3 actions, 3 outcomes) 0.5 s. Beyond the limit, enumeration is not the right
+#: tool.
+MAX_COMMITMENT_PROFILES = 2**12
+
+
+def commitment_profiles(model: PrincipalAgentMDP) -> int:
+    """The number of recommendation profiles ``|A|^|R|`` of ``model`` (``R``: the states
+    reachable from the initial state)."""
+    return int(model.n_actions) ** int(np.count_nonzero(model.reachable))
+
+
+def check_commitment_size(
+    model: PrincipalAgentMDP, max_profiles: int = MAX_COMMITMENT_PROFILES
+) -> int:
+    """The number of profiles of ``model``; raise ``ValueError`` if the commitment optimum is
+    not available for it (a cyclic instance, or more than ``max_profiles`` profiles)."""
+    if not model.is_episodic:
+        raise ValueError(
+            f"commitment optimum: instance {model.name!r} is not episodic (its state graph has "
+            "a cycle); the commitment LP enumerates profiles on episodic instances only"
+        )
+    profiles = commitment_profiles(model)
+    if profiles > max_profiles:
+        reachable = int(np.count_nonzero(model.reachable))
+        raise ValueError(
+            f"commitment optimum: instance {model.name!r} has {profiles} recommendation "
+            f"profiles ({model.n_actions} actions ^ {reachable} reachable states), more than "
+            f"the limit of {max_profiles} profiles (MAX_COMMITMENT_PROFILES) for profile "
+            "enumeration"
+        )
+    return profiles
+
+
+@dataclass(frozen=True)
+class CommitmentOptimum:
+    """The best principal policy with commitment (one joint LP per recommended profile).
+
+    Attributes
+    ----------
+    value : the principal's optimal value at the initial state.
+    recommended : (S,) the optimal profile (−1 on states unreachable from the initial state).
+    contracts : (S, O) its contracts (zeros on unreachable states).
+    profiles : number of profiles enumerated.
+    feasible : number of profiles some contract implements.
+    """
+
+    value: float
+    recommended: IntArray
+    contracts: FloatArray
+    profiles: int
+    feasible: int
+
+
+def _profile_blocks(
+    model: PrincipalAgentMDP, states: IntArray, limited_liability: bool, myopic: bool
+) -> tuple[list[IntArray], list[Any]]:
+    """LP data (one block per profile) of the commitment problem; see the module docstring."""
+    n_r, n_a, n_o = len(states), model.n_actions, model.n_outcomes
+    gamma = 0.0 if myopic else model.discount
+    index = {int(s): i for i, s in enumerate(states)}
+    # P[i, a, j]: probability of moving from states[i] to states[j] under action a
+    trans = model.transition_matrix.toarray().reshape(model.n_states, n_o, model.n_states)
+    big_p = np.einsum("iao,ioj->iaj", model.outcome_probs[states], trans[states][:, :, states])
+    profiles = [np.array(p, dtype=np.int64) for p in itertools.product(range(n_a), repeat=n_r)]
+    blocks = []
+    start = index[int(model.initial_state)]
+    for g in profiles:
+        rows = np.arange(n_r)
+        n_b = n_r * n_o
+        width = n_b + n_r  # b(s, o) then V(s)
+        # equality: V(s) − Σ_o p(s,g,o) b(s,o) − γ Σ_j P(s,g,j) V(j) = r(s,g)
+        a_eq = np.zeros((n_r, width))
+        for i in range(n_r):
+            a_eq[i, i * n_o : (i + 1) * n_o] = -model.outcome_probs[states[i], g[i]]
+        a_eq[:, n_b:] = np.eye(n_r) - gamma * big_p[rows, g]
+        b_eq = model.agent_reward[states, g]
+        # IC: Σ_o p(s,a,o) b(s,o) + γ Σ_j P(s,a,j) V(j) − V(s) ≤ −r(s,a), a ≠ g(s)
+        ic_rows, ic_rhs = [], []
+        for i in range(n_r):
+            for a in range(n_a):
+                if a == g[i]:
+                    continue
+                row = np.zeros(width)
+                row[i * n_o : (i + 1) * n_o] = model.outcome_probs[states[i], a]
+                row[n_b:] = gamma * big_p[i, a]
+                row[n_b + i] -= 1.0
+                ic_rows.append(row)
+                ic_rhs.append(-model.agent_reward[states[i], a])
+        a_ub = np.array(ic_rows).reshape(-1, width)
+        b_ub = np.array(ic_rhs)
+        # occupancy from the initial state under g (discounted)
+        occupancy = np.linalg.solve(
+            (np.eye(n_r) - model.discount * big_p[rows, g]).T, np.eye(n_r)[start]
+        )
+        cost = np.zeros(width)
+        for i in range(n_r):
+            cost[i * n_o : (i + 1) * n_o] = occupancy[i] * model.outcome_probs[states[i], g[i]]
+        reward = float(
+            occupancy
+            @ np.einsum("io,io->i", model.outcome_probs[states, g], model.principal_reward[states])
+        )
+        bounds = [(0.0 if limited_liability else None, None)] * n_b + [(None, None)] * n_r
+        blocks.append((a_eq, b_eq, a_ub, b_ub, cost, reward, bounds))
+    return profiles, blocks
+
+
+def commitment_optimum(
+    model: PrincipalAgentMDP,
+    *,
+    feasibility_tol: float = 1e-9,
+    limited_liability: bool = True,
+    myopic_agent: bool = False,
+    max_profiles: int = MAX_COMMITMENT_PROFILES,
+) -> CommitmentOptimum:
+    """The principal's optimal value with commitment on an episodic instance (PAPER.md §2).
+
+    One LP per recommendation profile on the reachable states, stacked and solved by HiGHS in
+    two phases; the best feasible profile wins, the first in enumeration order on ties (module
+    docstring: the LP, the enumeration, the stopping rule and the tie rules).
+
+    Parameters
+    ----------
+    model : an episodic instance with at most ``max_profiles`` profiles.
+    feasibility_tol : a profile is implementable when its phase-1 slack sum is at most this.
+    limited_liability, myopic_agent : ``False`` / ``True`` drop ``b ≥ 0`` (payments are then
+        capped at −1000) / drop γ from the agent's constraints; they exist to plant errors in
+        tests.
+    max_profiles : the size limit (default :data:`MAX_COMMITMENT_PROFILES`).
+
+    Raises
+    ------
+    ValueError
+        The instance is not episodic, or it has more than ``max_profiles`` profiles (the
+        message names the number of profiles and the limit).
+    """
+    check_commitment_size(model, max_profiles)
+    states = np.flatnonzero(model.reachable).astype(np.int64)
+    profiles, blocks = _profile_blocks(model, states, limited_liability, myopic_agent)
+    n_r, n_o = len(states), model.n_outcomes
+    width = n_r * n_o + n_r
+    n_ic = blocks[0][2].shape[0]
+    # phase 1: min Σ t  s.t. A_ub x − t ≤ b_ub, A_eq x = b_eq
+    ub = sp.block_diag(
+        [
+            sp.hstack([sp.csr_matrix(b[2]), -sp.identity(n_ic)])
+            if n_ic
+            else sp.csr_matrix((0, width))
+            for b in blocks
+        ],
+        format="csr",
+    )
+    n_blocks = len(blocks)
+    block_width = width + n_ic
+
+    a_eq = sp.block_diag(
+        [sp.hstack([sp.csr_matrix(b[0]), sp.csr_matrix((n_r, n_ic))]) for b in blocks], format="csr"
+    )
+    b_eq = np.concatenate([b[1] for b in blocks])
+    b_ub = np.concatenate([b[3] for b in blocks]) if n_ic else np.zeros(0)
+    bounds = []
+    for b in blocks:
+        bounds += list(b[6]) + [(0.0, None)] * n_ic
+    cost1 = np.tile(np.r_[np.zeros(width), np.ones(n_ic)], n_blocks)
+    options = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
+    phase1 = linprog(
+        cost1,
+        A_ub=ub if n_ic else None,
+        b_ub=b_ub if n_ic else None,
+        A_eq=a_eq,
+        b_eq=b_eq,
+        bounds=bounds,
+        method="highs",
+        options=options,
+    )
+    if phase1.status != 0:  # pragma: no cover - phase 1 is always feasible and bounded
+        raise RuntimeError(f"commitment phase 1 failed: {phase1.message}")
+    x1 = phase1.x.reshape(n_blocks, block_width)
+    slack = x1[:, width:]
+    feasible = slack.sum(axis=1) <= feasibility_tol
+    if not limited_liability:
+        # without limited liability the cost is unbounded below unless payments are capped
+        bounds = [(lo if lo is not None else -1e3, hi) for lo, hi in bounds]
+    bounds2 = []
+    for k in range(n_blocks):
+        bounds2 += bounds[k * block_width : k * block_width + width]
+        bounds2 += [(0.0, float(t)) for t in slack[k]]
+    cost2 = np.concatenate(
+        [
+            np.r_[b[4] if feasible[k] else np.zeros(width), np.zeros(n_ic)]
+            for k, b in enumerate(blocks)
+        ]
+    )
+    phase2 = linprog(
+        cost2,
+        A_ub=ub if n_ic else None,
+        b_ub=b_ub if n_ic else None,
+        A_eq=a_eq,
+        b_eq=b_eq,
+        bounds=bounds2,
+        method="highs",
+        options=options,
+    )
+    if phase2.status != 0:  # pragma: no cover
+        raise RuntimeError(f"commitment phase 2 failed: {phase2.message}")
+    x2 = phase2.x.reshape(n_blocks, block_width)
+    values = np.array(
+        [
+            b[5] - float(b[4] @ x2[k, :width]) if feasible[k] else -np.inf
+            for k, b in enumerate(blocks)
+        ]
+    )
+    best = int(np.argmax(values))
+    recommended = np.full(model.n_states, -1, dtype=np.int64)
+    recommended[states] = profiles[best]
+    contracts = np.zeros((model.n_states, n_o))
+    pay = x2[best, : n_r * n_o].reshape(n_r, n_o)
+    contracts[states] = pay if not limited_liability else np.maximum(pay, 0.0)
+    return CommitmentOptimum(
+        float(values[best]), recommended, contracts, len(profiles), int(feasible.sum())
+    )
+
+
+@dataclass(frozen=True)
+class CommittedPolicy:
+    """The commitment optimum as a full principal policy, with both parties' values.
+
+    Attributes
+    ----------
+    value : the principal's commitment value at the initial state (the LP optimum ``C``).
+    recommended : (S,) a recommended action at *every* state: the optimal profile on the
+        reachable states; elsewhere (states that never matter at ``s0``) the agent's own best
+        action when paid nothing, so that it follows everywhere.
+    contracts : (S, O) the optimal contracts (zero pay on unreachable states).
+    principal_values, agent_values : (S,) ``V^p`` and ``V^a`` of the policy against the exact
+        best-responding agent (floats of the exact values); ``principal_values[s0]`` equals
+        ``value`` up to the LP's tolerance.
+    reachable : (S,) the states reachable from the initial state (where the profile was chosen).
+    profiles, feasible : profiles enumerated / implementable (as in :class:`CommitmentOptimum`).
+    """
+
+    value: float
+    recommended: IntArray
+    contracts: FloatArray
+    principal_values: FloatArray
+    agent_values: FloatArray
+    reachable: npt.NDArray[np.bool_]
+    profiles: int
+    feasible: int
+
+
+def commitment_policy(
+    model: PrincipalAgentMDP,
+    *,
+    tie_tol: float = 1e-7,
+    optimum: CommitmentOptimum | None = None,
+    max_profiles: int = MAX_COMMITMENT_PROFILES,
+) -> CommittedPolicy:
+    """The commitment optimum of ``model`` as a policy a FORMAT.md v1 solution file can hold.
+
+    The optimum (:func:`commitment_optimum`, or ``optimum`` if given) fixes the recommendation
+    and contract on the states reachable from ``s0``. On the other states the recommendation is
+    the action the agent itself takes facing zero pay there (the exact best response to the
+    whole policy), so every state has an action the agent follows. Values are those of the
+    exact best-responding agent (:func:`theory.exact_evaluation.evaluate_policy_exact`) with
+    tie tolerance ``tie_tol``: the LP makes the agent exactly indifferent where incentives
+    bind, and HiGHS meets that only to ~1e-10, so the agent must be read as following within a
+    tolerance (the default is that of the theorem properties, :data:`properties.claims.common.
+    DEFAULT_TOL`).
+
+    Raises
+    ------
+    ValueError
+        As :func:`commitment_optimum` (not episodic, too many profiles).
+    RuntimeError
+        The agent does not follow the optimum at some reachable state within ``tie_tol`` (the
+        LP solution is not accurate enough for that tolerance).
+    """
+    best = optimum if optimum is not None else commitment_optimum(model, max_profiles=max_profiles)
+    reachable = np.asarray(model.reachable, dtype=bool)
+    tolerance = to_fraction(tie_tol)
+    rec = np.where(reachable, best.recommended, -1).astype(np.int64)
+    contracts = np.asarray(best.contracts, dtype=np.float64)
+    first = evaluate_policy_exact(model, rec, contracts, tie_tolerance=tolerance)
+    rec = np.where(reachable, rec, np.asarray(first.agent_actions, dtype=np.int64))
+    evaluation = evaluate_policy_exact(model, rec, contracts, tie_tolerance=tolerance)
+    astray = [model.states[s] for s in np.flatnonzero(~np.asarray(evaluation.followed, bool))]
+    if astray:
+        raise RuntimeError(
+            f"commitment policy: the agent does not follow the recommendation at {astray} "
+            f"within tie tolerance {tie_tol:g}"
+        )
+    return CommittedPolicy(
+        value=best.value,
+        recommended=rec,
+        contracts=contracts,
+        principal_values=np.array([float(v) for v in evaluation.principal_values]),
+        agent_values=np.array([float(v) for v in evaluation.agent_values]),
+        reachable=reachable,
+        profiles=best.profiles,
+        feasible=best.feasible,
+    )
+
+
+__all__ = [
+    "MAX_COMMITMENT_PROFILES",
+    "CommitmentOptimum",
+    "CommittedPolicy",
+    "check_commitment_size",
+    "commitment_optimum",
+    "commitment_policy",
+    "commitment_profiles",
+]
