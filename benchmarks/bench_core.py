@@ -6,7 +6,9 @@ Prints
   cvxpy LP (solver HiGHS) per (state, action) — the minimal contract of every action is needed
   to choose the recommendation — and their ratio (target ≥ 100×);
 * the time of a depth-20 tree (about a million states), float;
-* the time of exact (rational) backward induction on a depth-10 tree.
+* the time of exact (rational) backward induction on a depth-10 tree, python-flint next to the
+  pure-Fraction reference (best of ``--repeats``, each on a fresh tree so that the exact view is
+  built inside the timed solve; ``benchmarks/bench_exact.py`` has the CPU times).
 
 Run: ``.venv/bin/python benchmarks/bench_core.py [--repeats N]``.
 """
@@ -97,10 +99,21 @@ def main() -> None:
         f"({slow_time / lp_time:.0f}x the cvxpy loop)"
     )
 
-    exact_time, exact = timed(lambda: solve_backward_induction(tree, exact=True), 1)
+    exact_times = {}
+    for backend in ("python", "flint"):
+        best = np.inf
+        for _ in range(args.repeats):  # a fresh tree each time: the exact view is built inside
+            fresh = paper_tree(10, 0)
+            solve_backward_induction(fresh)
+            start = time.perf_counter()
+            exact = solve_backward_induction(fresh, exact=True, exact_backend=backend)
+            best = min(best, time.perf_counter() - start)
+        exact_times[backend] = best
     print(
-        f"depth-10 tree, exact rational backward induction: {exact_time:.2f} s "
-        f"(V^p(s0) - float = {float(exact.principal_values[0]) - fast.principal_values[0]:.1e})"
+        f"depth-10 tree, exact rational backward induction: {exact_times['flint'] * 1e3:.1f} ms "
+        f"(python-flint; pure-Fraction reference {exact_times['python'] * 1e3:.0f} ms, "
+        f"{exact_times['python'] / exact_times['flint']:.1f}x; "
+        f"V^p(s0) - float = {float(exact.principal_values[0]) - fast.principal_values[0]:.1e})"
     )
 
     if not args.skip_depth20:

@@ -39,6 +39,7 @@ _DELEGATED: dict[str, tuple[str, str]] = {
     "fuzz": ("pamdp.fuzz", "differentially fuzz an external solver"),
     "theorems": ("pamdp.theorems", "run every theorem property and print a report"),
     "equilibria": ("pamdp.equilibria", "enumerate the exact equilibria of a small instance"),
+    "convert": ("pamdp.convert", "convert an instance or solution between JSON and .npz"),
 }
 _TRAINERS: dict[str, tuple[str, str, str, str]] = {
     "tree": (

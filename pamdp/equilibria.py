@@ -19,7 +19,8 @@ listed under ``searched``: "none found" in a class is never "none exists" beyond
 
 Exit codes: **0** the report was produced (whatever it finds); **2** invalid input, or an
 instance above the size limit (``--max-profiles`` candidate profiles, default
-:data:`solvers.equilibria.MAX_PROFILES`).
+:data:`solvers.equilibria.MAX_PROFILES` = 4096, or more than
+:data:`solvers.equilibria.MAX_STATES` = 64 states).
 """
 
 from __future__ import annotations

@@ -17,10 +17,25 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from pamdp.common import add_ties_arguments, number_arg, ties_from_args
+from pamdp.common import (
+    InvalidInput,
+    add_ties_arguments,
+    check_output,
+    integer_arg,
+    number_arg,
+    ties_from_args,
+)
+
+if TYPE_CHECKING:
+    from properties.fuzz import Solver
+    from theory.ties import Ties
 
 DEFAULT_MAX_EXAMPLES = 500
+#: The shard journal's file name inside ``--output-dir`` (:class:`solvers.distributed.Journal`).
+SHARD_JOURNAL = "shards.jsonl"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -91,14 +106,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="per-instance timeout of --command / --worker; longer counts as a hang "
         "(default: %(default)s)",
     )
-    parser.add_argument("--min-states", type=int, default=1)
-    parser.add_argument("--max-states", type=int, default=4)
-    parser.add_argument("--min-actions", type=int, default=2)
-    parser.add_argument("--max-actions", type=int, default=3)
+    parser.add_argument("--min-states", type=int, default=1, metavar="N", help="fewest states")
+    parser.add_argument("--max-states", type=int, default=4, metavar="N", help="most states")
+    parser.add_argument("--min-actions", type=int, default=2, metavar="N", help="fewest actions")
+    parser.add_argument("--max-actions", type=int, default=3, metavar="N", help="most actions")
     parser.add_argument(
-        "--min-outcomes", type=int, default=2, help="hidden action only (observed action has O = A)"
+        "--min-outcomes",
+        type=int,
+        default=2,
+        metavar="N",
+        help="fewest outcomes (hidden action only: observed action has O = A)",
     )
-    parser.add_argument("--max-outcomes", type=int, default=3)
+    parser.add_argument("--max-outcomes", type=int, default=3, metavar="N", help="most outcomes")
     parser.add_argument(
         "--two-by-two",
         action="store_true",
@@ -110,20 +129,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="observed_action",
         action="store_true",
         default=None,
-        help="only observed-action instances",
+        help="only observed-action instances (default: both kinds%(default).0s)",
     )
     observed.add_argument(
         "--hidden-action",
         dest="observed_action",
         action="store_false",
-        help="only hidden-action instances",
+        help="only hidden-action instances (default: both kinds%(default).0s)",
     )
     parser.add_argument(
         "--tolerance",
         type=number_arg("tolerance", minimum=0, maximum=1),
         default=None,
         metavar="TAU",
-        help="verification tolerance: sets --tie-tol and --principal-tol (see pamdp verify)",
+        help="verification tolerance: sets --tie-tol and --principal-tol (see pamdp verify; "
+        "default: those flags%(default).0s)",
     )
     add_ties_arguments(parser)
     parser.add_argument(
@@ -139,6 +159,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="print the report as JSON (pamdp/fuzz-report@1) instead of text",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    shards = parser.add_argument_group(
+        "shards (docs/DISTRIBUTED.md)",
+        "With any of these the search is cut into shards (seed ranges), each journalled in "
+        f"DIR/{SHARD_JOURNAL} as it finishes; the merged report is the same on every engine.",
+    )
+    shards.add_argument(
+        "--chunk",
+        type=integer_arg(minimum=1, maximum=10**7),
+        default=None,
+        metavar="N",
+        help="cut the search into shards of N instances, shard i searching with its own "
+        "derived seed and shrinking its own failures; None: one shard, the unsharded search",
+    )
+    shards.add_argument(
+        "--workers",
+        type=integer_arg(minimum=1, maximum=4096),
+        default=1,
+        metavar="N",
+        help="run the shards on N local Ray workers (a Ray instance started for the run); "
+        "1: serially in this process",
+    )
+    shards.add_argument(
+        "--address",
+        default=None,
+        metavar="HOST:PORT",
+        help="run the shards on the existing Ray cluster there (ray start --head); the "
+        "solver command or module must run on every node",
+    )
+    shards.add_argument(
+        "--resume",
+        action="store_true",
+        help=f"continue the run journalled in DIR/{SHARD_JOURNAL}: run only the missing shards "
+        "(the same command line)",
+    )
+    shards.add_argument(
+        "--overwrite",
+        action="store_true",
+        help=f"start afresh where DIR/{SHARD_JOURNAL} holds another run",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -167,6 +226,12 @@ def run(args: argparse.Namespace) -> int:
     def progress(line: str) -> None:
         print(f"  … {line}", file=sys.stderr, flush=True)
 
+    if _sharded(args):
+        try:
+            return _run_sharded(args, solver, ties, None if args.quiet else progress)
+        except (ValueError, InvalidArgument) as error:  # e.g. a bad size, found by a shard
+            print(f"pamdp fuzz: {error}", file=sys.stderr)
+            return 2
     try:
         report = fuzz(
             solver,
@@ -191,6 +256,153 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, InvalidArgument) as error:
         print(f"pamdp fuzz: {error}", file=sys.stderr)
         return 2
+    print(json.dumps(report.to_dict(), indent=1) if args.json else report.summary())
+    return 0 if report.ok else 1
+
+
+def _sharded(args: argparse.Namespace) -> bool:
+    """Whether the run goes through shards (any of --chunk, --workers, --address, --resume,
+    --overwrite); without them ``pamdp fuzz`` is the one unsharded search, as before."""
+    return (
+        args.chunk is not None
+        or args.workers != 1
+        or args.address is not None
+        or args.resume
+        or args.overwrite
+    )
+
+
+def _run_sharded(
+    args: argparse.Namespace,
+    solver: Solver,
+    ties: Ties,
+    progress: Callable[[str], None] | None,
+) -> int:
+    """``pamdp fuzz`` cut into shards (:func:`properties.fuzz.fuzz_shards`), computed by
+    :func:`solvers.distributed.run_shards` serially or on Ray, journalled, merged
+    (:meth:`properties.fuzz.FuzzReport.merge`) and saved once, here."""
+    import json
+    import time
+    from dataclasses import replace
+    from pathlib import Path
+
+    from properties.fuzz import FuzzReport, describe, fuzz_shards, run_fuzz_shard, save_run
+    from solvers.distributed import (
+        DistributedError,
+        Engine,
+        Journal,
+        Shard,
+        check_engine,
+        run_shards,
+    )
+
+    if args.resume and args.overwrite:
+        raise InvalidInput("--resume and --overwrite exclude each other")
+    if args.address is not None and args.workers != 1:
+        raise InvalidInput(
+            f"--workers {args.workers} and --address {args.address} exclude each other "
+            "(on a cluster, its CPUs set the parallelism)"
+        )
+    try:
+        engine = Engine(workers=args.workers, address=args.address)
+        check_engine(engine)
+    except DistributedError as error:
+        raise InvalidInput(str(error)) from None
+    if args.max_examples < 1:
+        raise InvalidInput(f"--max-examples: must be at least 1 (value: {args.max_examples})")
+    spec: dict[str, object] = (
+        {"command": args.command, "timeout": args.timeout}
+        if args.command is not None
+        else {"worker": args.worker, "timeout": args.timeout}
+        if args.worker is not None
+        else {"function": args.function}
+    )
+    options = {
+        "family": args.family,
+        "min_states": args.min_states,
+        "max_states": args.max_states,
+        "min_actions": args.min_actions,
+        "max_actions": args.max_actions,
+        "min_outcomes": args.min_outcomes,
+        "max_outcomes": args.max_outcomes,
+        "observed_action": args.observed_action,
+        "two_by_two": args.two_by_two,
+        "time_budget": args.time_budget,
+        "shrink_budget": args.shrink_budget,
+        "stop_at_first": args.stop_at_first,
+    }
+    try:
+        shards = fuzz_shards(
+            spec,
+            max_examples=args.max_examples,
+            seed=args.seed,
+            chunk=args.chunk,
+            ties=ties,
+            **options,
+        )
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
+    folder = Path(args.output_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InvalidInput(f"--output-dir {folder}: cannot create the folder ({error})") from None
+    path = folder / SHARD_JOURNAL
+    check_output(str(path))
+    if path.exists() and path.stat().st_size and not (args.resume or args.overwrite):
+        raise InvalidInput(
+            f"{path} already holds a run; pass --resume to run only its missing shards, "
+            "or --overwrite to start again"
+        )
+    description = {
+        "command": "pamdp fuzz",
+        "solver": describe(solver),
+        "seed": args.seed,
+        "max_examples": args.max_examples,
+        "chunk": args.chunk,
+    }
+    try:
+        journal = Journal.open(path, description, shards, resume=args.resume)
+    except DistributedError as error:
+        raise InvalidInput(str(error)) from None
+    say = progress
+    if say is not None:
+        if args.resume:
+            say(f"resuming {path}: {len(journal.done)} of {len(shards)} shard(s) done")
+        say(
+            f"{len(shards)} shard(s) of up to {shards[0].arguments['max_examples']} instance(s), "
+            f"{engine.describe()}"
+        )
+
+    def on_result(shard: Shard, result: Any, resumed: bool) -> None:
+        if say is not None:
+            say(
+                f"shard {shard.key} {'journalled' if resumed else 'done'}: "
+                f"{result['tried']} instance(s), {len(result['failures'])} failure class(es)"
+            )
+
+    start = time.monotonic()
+    try:
+        results = run_shards(
+            run_fuzz_shard, shards, engine=engine, journal=journal, on_result=on_result
+        )
+    except KeyboardInterrupt:
+        print(
+            f"pamdp fuzz: interrupted; {len(journal.done)} of {len(shards)} shard(s) are "
+            f"journalled in {path}: rerun with --resume to finish",
+            file=sys.stderr,
+        )
+        raise
+    except DistributedError as error:
+        raise InvalidInput(str(error)) from None
+    report = FuzzReport.merge(
+        [FuzzReport.from_dict(result) for result in results],
+        seed=args.seed,
+        max_examples=args.max_examples,
+    )
+    report = replace(report, seconds=time.monotonic() - start)
+    if report.failures:
+        report = save_run(report, args.output_dir, solver, ties)
     print(json.dumps(report.to_dict(), indent=1) if args.json else report.summary())
     return 0 if report.ok else 1
 

@@ -88,8 +88,10 @@ def summary(model: Any, result: Any, *, max_table: int = 40) -> str:
 
 def add_solve_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``pamdp solve``."""
-    parser.add_argument("instance", help="instance JSON file (pamdp/instance@1)")
-    add_output_argument(parser, "the FORMAT.md v1 solution")
+    parser.add_argument(
+        "instance", help="instance file: JSON (pamdp/instance@1) or its .npz companion"
+    )
+    add_output_argument(parser, "the FORMAT.md v1 solution (.npz: the binary companion)")
     parser.add_argument(
         "--exact", action="store_true", help="exact rational arithmetic (episodic instances)"
     )
@@ -117,27 +119,91 @@ def add_solve_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --commitment: write the committed policy as a solution file here",
     )
     add_ties_arguments(parser)
+    add_quiet_argument(parser)
+
+
+class Progress:
+    """One short standard-error line per phase of a command (``loading tree18.json (28.7 MB)…
+    0.9 s``), printed only when the phase is slow (:attr:`SLOW_SECONDS`) or the work is large
+    (:meth:`large`), so small runs stay silent; never with ``quiet``."""
+
+    #: A phase this slow is always reported.
+    SLOW_SECONDS = 2.0
+    #: Instances with this many states, or files this large, are "large".
+    LARGE_STATES = 50_000
+    LARGE_BYTES = 5_000_000
+
+    def __init__(self, quiet: bool = False, stream: Any = None) -> None:
+        self.quiet = quiet
+        self.stream = sys.stderr if stream is None else stream
+        self.is_large = False
+
+    def large(self, *, states: int = 0, nbytes: int = 0) -> None:
+        """Mark the work as large (from here on, every phase is reported)."""
+        if states >= self.LARGE_STATES or nbytes >= self.LARGE_BYTES:
+            self.is_large = True
+
+    def phase(self, label: str) -> Any:
+        """A context manager timing one phase."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def timed() -> Any:
+            start = time.perf_counter()
+            yield
+            seconds = time.perf_counter() - start
+            if not self.quiet and (self.is_large or seconds >= self.SLOW_SECONDS):
+                print(f"{label}… {seconds:.1f} s", file=self.stream, flush=True)
+
+        return timed()
+
+    def file_phase(self, verb: str, path: str) -> Any:
+        """:meth:`phase` for reading a file, labelled with its size (and marking it large)."""
+        import os
+
+        try:
+            size = os.path.getsize(path)
+        except OSError:
+            return self.phase(f"{verb} {path}")
+        self.large(nbytes=size)
+        return self.phase(f"{verb} {path} ({size / 1e6:.1f} MB)")
+
+
+def add_quiet_argument(parser: argparse.ArgumentParser) -> None:
+    """``--quiet``: no progress lines (:class:`Progress`)."""
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress lines on standard error (they appear only for large instances or "
+        "steps slower than 2 s)",
+    )
 
 
 def run_solve(args: argparse.Namespace) -> int:
     """``pamdp solve``: exit 0 (an SPE), 1 (not converged), 2 (invalid input)."""
     from solvers.solve import solve
-    from theory.format import solution_to_dict
+    from theory.fastjson import write_solution
 
     ties = ties_from_args(args)
     check_output(args.output)
     if args.commitment_output and not args.commitment:
         raise InvalidInput("--commitment-output needs --commitment")
     check_output(args.commitment_output)
-    model = load_instance_arg(args.instance)
+    progress = Progress(quiet=args.quiet)
+    with progress.file_phase("loading", args.instance):
+        model = load_instance_arg(args.instance)
+    progress.large(states=model.n_states)
     try:
-        result = solve(
-            model,
-            exact=args.exact,
-            ties=ties,
-            max_iterations=args.max_iterations,
-            tol=float(args.tol),
-        )
+        with progress.phase(
+            f"solving ({model.n_states} states" + (", exact)" if args.exact else ")")
+        ):
+            result = solve(
+                model,
+                exact=args.exact,
+                ties=ties,
+                max_iterations=args.max_iterations,
+                tol=float(args.tol),
+            )
     except ValueError as error:
         raise InvalidInput(f"{args.instance}: {error}") from None
     to_stdout = args.output == "-"
@@ -147,16 +213,18 @@ def run_solve(args: argparse.Namespace) -> int:
     if args.commitment:
         _print_commitment(model, result, args, report)
     if args.output:
-        document = solution_to_dict(
-            model,
-            solution.recommended,
-            solution.contracts,
-            principal_values=solution.principal_values,
-            agent_values=solution.agent_values,
-            exact=result.exact,
-            extra={"solver": result.settings()},
-        )
-        write_json_document(document, args.output, indent=1 if model.n_states <= 1000 else None)
+        with progress.phase(f"writing {args.output}"):
+            write_solution(
+                args.output,
+                model,
+                solution.recommended,
+                solution.contracts,
+                principal_values=solution.principal_values,
+                agent_values=solution.agent_values,
+                exact=result.exact,
+                extra={"solver": result.settings()},
+                indent=1 if model.n_states <= 1000 else None,
+            )
         if not to_stdout:
             print(f"\nsolution written to {args.output}")
     if not result.converged:
@@ -242,6 +310,7 @@ def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--observed-action", action="store_true")
     add_output_argument(parser, "the instance", required=True)
+    add_quiet_argument(parser)
 
 
 _FAMILY_FLAGS = {
@@ -253,7 +322,7 @@ _FAMILY_FLAGS = {
 
 def run_generate(args: argparse.Namespace) -> int:
     """``pamdp generate``."""
-    from theory.format import instance_to_dict
+    from theory.format import save_instance
     from theory.generators import paper_tree, random_instance, three_state_example
 
     given = {
@@ -290,7 +359,10 @@ def run_generate(args: argparse.Namespace) -> int:
             )
     except (ValueError, ZeroDivisionError) as error:
         raise InvalidInput(str(error)) from None
-    write_json_document(instance_to_dict(model), args.output, indent=None)
+    progress = Progress(quiet=args.quiet)
+    progress.large(states=model.n_states)
+    with progress.phase(f"writing {args.output}"):
+        save_instance(model, args.output)  # float models: the vectorised streaming writer
     if args.output != "-":
         print(f"wrote {model.name} ({model.n_states} states) to {args.output}")
     return EXIT_OK

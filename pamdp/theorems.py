@@ -2,14 +2,21 @@
 
     pamdp theorems [--profile dev|ci|thorough] [--seed S] [--json] [--out DIR]
                    [--claim KEY ...] [--markdown PATH] [--max-examples N]
+                   [--chunk N] [--workers N | --address HOST:PORT] [--resume | --overwrite]
 
 Prints a table (claim, paper reference, definition used, instances tried, holds or
 counterexample) and every counterexample as a FORMAT.md v1 instance, saved under ``--out``.
 Exit status: 0 when every outcome is as recorded in :data:`properties.claims.CLAIMS`
 (claims expected to hold hold, known findings still fail, open questions either way), 1
 otherwise (including a property that raised, and a partial report), 2 for bad arguments, 130
-when interrupted (every finished claim is already in ``DIR/report.jsonl``; ``--resume`` runs
-only the claims missing from it).
+when interrupted.
+
+The run is cut into shards (:func:`properties.report.claim_shards`: one per claim, or
+``--chunk`` instances each, every chunk with its own derived Hypothesis seed) computed
+serially, on ``--workers N`` local Ray workers or on the Ray cluster at ``--address``
+(docs/DISTRIBUTED.md); the report is the same on every engine. Every finished shard is
+journalled in ``DIR/shards.jsonl`` and every finished claim in ``DIR/report.jsonl``;
+``--resume`` reruns only the shards missing from the shard journal.
 
 Imports are deferred to :func:`run`, so building the ``pamdp`` parser stays cheap.
 """
@@ -19,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +33,8 @@ from pamdp.common import InvalidInput, check_output, integer_arg
 
 #: Default folder for counterexample instance files.
 DEFAULT_OUT = "runs/theorems"
+#: The shard journal's file name inside ``--out`` (:class:`solvers.distributed.Journal`).
+SHARD_JOURNAL = "shards.jsonl"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,8 +76,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resume",
         action="store_true",
-        help="continue the run journalled in --out: skip the claims already in "
-        "DIR/report.jsonl and append the others",
+        help="continue the run journalled in --out: skip the shards already in "
+        "DIR/shards.jsonl (the same run: same claims, profile, seed, --max-examples, --chunk)",
     )
     parser.add_argument(
         "--overwrite",
@@ -82,6 +90,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="N",
         help="override the profile's instances per claim",
+    )
+    parser.add_argument(
+        "--chunk",
+        type=integer_arg(minimum=1, maximum=10**7),
+        default=None,
+        metavar="N",
+        help="cut each claim into shards of N instances, each with its own derived Hypothesis "
+        "seed; None: one shard per claim, the unsharded run",
+    )
+    parser.add_argument(
+        "--workers",
+        type=integer_arg(minimum=1, maximum=4096),
+        default=1,
+        metavar="N",
+        help="run the shards on N local Ray workers (a Ray instance started for the run); "
+        "1: serially in this process",
+    )
+    parser.add_argument(
+        "--address",
+        default=None,
+        metavar="HOST:PORT",
+        help="run the shards on the existing Ray cluster there (ray start --head; "
+        "docs/DISTRIBUTED.md)",
     )
     parser.add_argument(
         "--preamble",
@@ -105,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
     from properties.report import (
         FINDING_NOTES,
         ClaimOutcome,
+        claim_shards,
         outcome_to_json,
         render_markdown,
         render_table,
@@ -131,35 +163,73 @@ def run(args: argparse.Namespace) -> int:
     except KeyError as error:
         raise InvalidInput(str(error.args[0])) from None
 
+    from solvers.distributed import DistributedError, Engine, Journal, check_engine
+
+    if args.address is not None and args.workers != 1:
+        raise InvalidInput(
+            f"--workers {args.workers} and --address {args.address} exclude each other "
+            "(on a cluster, its CPUs set the parallelism)"
+        )
+    try:
+        engine = Engine(workers=args.workers, address=args.address)
+        check_engine(engine)
+    except DistributedError as error:
+        raise InvalidInput(str(error)) from None
     out_dir = Path(args.out)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise InvalidInput(f"--out {args.out}: cannot create the folder ({error})") from None
-    check_output(str(out_dir / "report.jsonl"))
     journal = out_dir / "report.jsonl"
-    done: dict[str, dict[str, Any]] = {}
-    if journal.exists() and journal.stat().st_size:
-        if args.resume:
-            done = _journal_entries(str(journal))
-        elif not args.overwrite:
-            raise InvalidInput(
-                f"{journal} already holds a run; pass --resume to run only the missing "
-                "claims, or --overwrite to start again"
-            )
-    if not args.resume:
-        journal.write_text("", encoding="utf-8")
-    remaining = [c for c in selected if c.key not in done]
-    if done:
+    shard_journal = out_dir / SHARD_JOURNAL
+    check_output(str(journal))
+    check_output(str(shard_journal))
+    held = [p for p in (shard_journal, journal) if p.exists() and p.stat().st_size]
+    if held and not (args.resume or args.overwrite):
+        raise InvalidInput(
+            f"{held[0]} already holds a run; pass --resume to run only the missing "
+            "shards, or --overwrite to start again"
+        )
+    if args.resume and journal in held and shard_journal not in held:
+        raise InvalidInput(
+            f"{journal} was written without a shard journal ({shard_journal.name}, an earlier "
+            "pamdp): it cannot be resumed; render it with --from-json, or start again with "
+            "--overwrite"
+        )
+    shards = claim_shards(
+        selected,
+        args.profile,
+        seed_value=args.seed,
+        max_examples=args.max_examples,
+        chunk=args.chunk,
+    )
+    description = {
+        "command": "pamdp theorems",
+        "profile": args.profile,
+        "seed": args.seed,
+        "max_examples": args.max_examples,
+        "chunk": args.chunk,
+        "claims": [c.key for c in selected],
+    }
+    try:
+        shard_log = Journal.open(shard_journal, description, shards, resume=args.resume)
+    except DistributedError as error:
+        raise InvalidInput(str(error)) from None
+    atomic_write_text(journal, "")  # rebuilt claim by claim (resumed claims first)
+    if args.resume:
         print(
-            f"pamdp theorems: resuming {journal}: {len(done)} claim(s) done, "
-            f"{len(remaining)} to run",
+            f"pamdp theorems: resuming {shard_journal}: {len(shard_log.done)} of "
+            f"{len(shards)} shard(s) done",
             file=sys.stderr,
         )
+    print(
+        f"pamdp theorems: {len(shards)} shard(s) of {len(selected)} claim(s), {engine.describe()}",
+        file=sys.stderr,
+    )
 
     def progress(outcome: ClaimOutcome) -> None:
         # to stderr, so --json output stays clean; and journalled, so that an interrupted
-        # run keeps every finished claim (--resume and --from-json read the journal)
+        # run keeps every finished claim (--from-json reads the journal)
         print(
             f"  {outcome.key}: {outcome.verdict} ({outcome.tried} instances, "
             f"{outcome.seconds:.1f} s)",
@@ -170,27 +240,27 @@ def run(args: argparse.Namespace) -> int:
             handle.write(json.dumps(outcome_to_json(outcome)) + "\n")
             handle.flush()
 
-    fresh = run_report(
-        args.profile,
-        seed_value=args.seed,
-        claims=remaining,
-        out_dir=args.out,
-        max_examples=args.max_examples,
-        progress=progress,
-    )
-    report = fresh
-    if done:
-        earlier = report_from_json(
-            {
-                "profile": args.profile,
-                "seed": args.seed,
-                "seconds": 0,
-                "claims": [done[c.key] for c in selected if c.key in done],
-            }
+    try:
+        report = run_report(
+            args.profile,
+            seed_value=args.seed,
+            claims=selected,
+            out_dir=args.out,
+            max_examples=args.max_examples,
+            progress=progress,
+            chunk=args.chunk,
+            engine=engine,
+            journal=shard_log,
         )
-        by_key = {o.key: o for o in (*earlier.outcomes, *fresh.outcomes)}
-        outcomes = tuple(by_key[c.key] for c in selected if c.key in by_key)
-        report = replace(fresh, outcomes=outcomes, seconds=sum(o.seconds for o in outcomes))
+    except KeyboardInterrupt:
+        print(
+            f"pamdp theorems: interrupted; {len(shard_log.done)} of {len(shards)} shard(s) "
+            f"are journalled in {shard_journal}: rerun with --resume to finish",
+            file=sys.stderr,
+        )
+        raise
+    except DistributedError as error:
+        raise InvalidInput(str(error)) from None
     if args.json:
         print(json.dumps(report_to_json(report), indent=1))
     else:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -30,6 +31,7 @@ from pamdp.common import (
     number_arg,
     ties_from_args,
 )
+from pamdp.solve import Progress, add_quiet_argument
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,6 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="rows of the per-state table in the text report (violating states first)",
     )
     add_ties_arguments(parser)
+    add_quiet_argument(parser)
 
 
 def _invalid(args: argparse.Namespace, message: str) -> int:
@@ -89,7 +92,7 @@ def _invalid(args: argparse.Namespace, message: str) -> int:
 def run(args: argparse.Namespace) -> int:
     """Run ``pamdp verify``; return the exit code (0 SPE, 1 not an SPE, 2 invalid input)."""
     from properties.verify import verify_solution
-    from theory.format import SolutionError, load_instance, read_json
+    from theory.format import SolutionError, load_instance
     from theory.model import InstanceError
 
     try:
@@ -98,14 +101,18 @@ def run(args: argparse.Namespace) -> int:
         return _invalid(args, str(error))
     if args.tolerance is not None:
         ties = ties.with_tolerance(args.tolerance)
+    progress = Progress(quiet=args.quiet)
     try:
-        model = load_instance(args.instance)
+        with progress.file_phase("loading", args.instance):
+            model = load_instance(args.instance)
     except InstanceError as error:
         return _invalid(args, f"instance {args.instance}: {error}")
     except (OSError, UnicodeDecodeError) as error:
         return _invalid(args, f"instance {args.instance}: cannot read: {error}")
+    progress.large(states=model.n_states)
     try:
-        data: Any = read_json(args.solution)
+        with progress.file_phase("loading", args.solution):
+            data: Any = _read_solution(args.solution, model)
     except SolutionError as error:
         return _invalid(args, f"solution {args.solution}: {error}")
     except InstanceError as error:  # the shared JSON reader names instances
@@ -121,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
             ties=ties,
             reference=not args.no_reference,
             allow_name_mismatch=args.allow_name_mismatch,
+            progress=progress.phase,
         )
     except SolutionError as error:
         return _invalid(args, f"solution {args.solution}: {error}")
@@ -131,6 +139,30 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(report.summary(max_states=args.max_states))
     return EXIT_OK if report.ok else EXIT_NO
+
+
+def _read_solution(path: str, model: Any) -> Any:
+    """The solution file as :func:`properties.verify.verify_solution` takes it: a large float
+    JSON solution read straight into a document by :func:`theory.fastjson.fast_solution`
+    when it can be (clean documents only), otherwise the parsed JSON (or ``.npz``) document,
+    which :func:`properties.verify.parse_solution` checks, negative payments kept as
+    violations."""
+    from theory.format import FAST_PATH_BYTES, DocumentError, read_json
+
+    try:
+        large = not path.endswith(".npz") and os.path.getsize(path) >= FAST_PATH_BYTES
+    except OSError:
+        large = False  # read_json says why
+    if large:
+        from theory.fastjson import fast_solution
+
+        try:
+            document = fast_solution(path, model)
+        except DocumentError:
+            document = None  # read_json raises the same error, reported as before
+        if document is not None:
+            return document
+    return read_json(path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """Properties, verification and fuzzing of principal-agent solvers.
 
 Exports are loaded lazily (PEP 562), so that importing a light submodule such as
-``properties.verify_cli`` does not pull in Hypothesis or the exact solvers.
+``pamdp.verify`` does not pull in Hypothesis or the exact solvers.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from random import Random
@@ -68,6 +68,7 @@ from properties.fuzz_report import (
     FuzzReport,
     save_run,
     signature_of,
+    verify_answer,
 )
 from properties.fuzz_shrink import shrink_structurally, size_text
 from properties.fuzz_solvers import (
@@ -83,7 +84,7 @@ from properties.fuzz_solvers import (
     describe,
     load_function,
 )
-from properties.verify import VerificationReport, parse_solution, verify_solution
+from properties.verify import VerificationReport, verify_solution
 from theory.format import SolutionError, instance_to_dict, loads_json, solution_to_dict
 from theory.model import PrincipalAgentMDP
 from theory.spe import VIOLATION_KINDS
@@ -93,8 +94,10 @@ __all__ = [
     "CRASH",
     "DEFAULT_TIMEOUT",
     "FAILURE_KINDS",
+    "FUZZ_SHARD_SALT",
     "INVALID_OUTPUT",
     "REPORT_FORMAT",
+    "SHARD_OPTIONS",
     "TIMEOUT",
     "UNCHECKED",
     "UNSUPPORTED",
@@ -114,11 +117,15 @@ __all__ = [
     "check_solver",
     "classify",
     "fuzz",
+    "fuzz_shards",
     "load_function",
     "reference_solution",
+    "run_fuzz_shard",
     "save_run",
+    "shard_seed",
     "shrink_structurally",
     "signature_of",
+    "solver_from_spec",
 ]
 
 
@@ -135,8 +142,17 @@ class _Stop(BaseException):
     treats Exceptions as test failures and would shrink them; this one passes straight through."""
 
 
-def _made(kind: str, message: str = "", *rest: Any, **named: Any) -> Attempt:
-    return Attempt(kind, message, *rest, signature=signature_of(kind, message), **named)
+def _made(
+    kind: str,
+    message: str = "",
+    raw_output: Any = None,
+    solution: dict[str, Any] | None = None,
+    report: VerificationReport | None = None,
+    seconds: float = 0.0,
+) -> Attempt:
+    return Attempt(
+        kind, message, raw_output, solution, report, seconds, signature_of(kind, message)
+    )
 
 
 def classify(report: VerificationReport) -> tuple[str, str]:
@@ -196,16 +212,17 @@ def attempt(solver: Solver, model: PrincipalAgentMDP, *, ties: Ties = DEFAULT_TI
             seconds=seconds,
         )
     try:
-        parsed = parse_solution(data, model)
-        report = verify_solution(
-            model, parsed, ties=ties, reference=False, allow_name_mismatch=True
-        )
+        report = verify_answer(model, data, ties)
     except SolutionError as error:
         return _made(INVALID_OUTPUT, str(error), raw, data, seconds=seconds)
     if report.ok:
         return _made("ok", "", raw, data, report, seconds)
     kind, message = classify(report)
     return _made(kind, message, raw, data, report, seconds)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
 
 
 def _clip(value: Any, limit: int = 200) -> str:
@@ -335,7 +352,7 @@ def fuzz(
         raise ValueError(f"shrink_budget: must be non-negative (value: {shrink_budget!r})")
     if two_by_two:
         min_actions = max_actions = min_outcomes = max_outcomes = 2
-    scope = {
+    scope: dict[str, Any] = {
         "min_states": min_states,
         "max_states": max_states,
         "min_actions": min_actions,
@@ -347,7 +364,13 @@ def fuzz(
     }
     strategy = instances(
         family=family,  # type: ignore[arg-type]
-        **{k: v for k, v in scope.items() if k != "two_by_two"},
+        min_states=min_states,
+        max_states=max_states,
+        min_actions=min_actions,
+        max_actions=max_actions,
+        min_outcomes=min_outcomes,
+        max_outcomes=max_outcomes,
+        observed_action=observed_action,
         exact=True,
     )
     start = time.monotonic()
@@ -356,7 +379,8 @@ def fuzz(
     order: list[str] = []  # the search's instances, in order
     firsts: dict[tuple[str, str], tuple[int, PrincipalAgentMDP]] = {}
     counts: dict[tuple[str, str], int] = {}
-    reasons: dict[str, int] = {}
+    reasons: dict[str, int] = {}  # unsupported: signature -> count
+    reason_text: dict[str, str] = {}  # signature -> its first message
     stopped = "max_examples"
 
     def run(model: PrincipalAgentMDP, key: str) -> Attempt:
@@ -377,6 +401,7 @@ def fuzz(
         order.append(key)
         if result.kind == UNSUPPORTED:
             reasons[result.signature] = reasons.get(result.signature, 0) + 1
+            reason_text.setdefault(result.signature, _first_line(result.message))
         if result.failed:
             counts[result.key] = counts.get(result.key, 0) + 1
             if result.key not in firsts:
@@ -480,10 +505,13 @@ def fuzz(
         stopped=stopped,
         failures=tuple(classes),
         unsupported=sum(reasons.values()),
-        unsupported_reasons=dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
+        unsupported_reasons={
+            reason_text[sig]: n for sig, n in sorted(reasons.items(), key=lambda kv: -kv[1])
+        },
         unchecked=sum(1 for key in order if cache[key].kind == UNCHECKED),
         shrink_runs=len(cache) - tried,
         scope=scope,
+        unsupported_signatures={reason_text[sig]: sig for sig in reasons},
     )
     if output_dir is not None and report.failures:
         report = save_run(report, output_dir, solver, ties)
@@ -522,3 +550,137 @@ def check_command(
     if raise_on_failure and not report.ok:
         raise SolverCheckError(report)
     return report
+
+
+# ------------------------------------------------------------------------------ shards
+#: Salt of :func:`shard_seed` (changing it changes every sharded fuzzing run).
+FUZZ_SHARD_SALT = "pamdp/fuzz-shard@1"
+
+#: The options of :func:`fuzz` a shard passes on (everything but the solver, the seed, the
+#: instance count, the ties and the saving).
+SHARD_OPTIONS: tuple[str, ...] = (
+    "family",
+    "min_states",
+    "max_states",
+    "min_actions",
+    "max_actions",
+    "min_outcomes",
+    "max_outcomes",
+    "observed_action",
+    "two_by_two",
+    "time_budget",
+    "shrink_budget",
+    "stop_at_first",
+)
+
+
+def shard_seed(seed: int, index: int) -> int:
+    """The search seed of shard ``index`` (from 0) of a fuzzing run seeded ``seed``: the first
+    8 bytes of SHA-256(``"pamdp/fuzz-shard@1:SEED:INDEX"``) as an integer below 2**63
+    (:func:`solvers.distributed.derive_seed`, the derivation of the theorem chunks too)."""
+    from solvers.distributed import derive_seed
+
+    return derive_seed(FUZZ_SHARD_SALT, seed, index)
+
+
+def solver_from_spec(spec: Mapping[str, Any]) -> Solver:
+    """The solver of a JSON description ``{"command": CMD, "timeout": T}``, ``{"worker": CMD,
+    "timeout": T}`` or ``{"function": "MODULE:FUNCTION"}`` (what a shard carries: a worker
+    process builds its own solver, so the command must run there and the module must be
+    importable there)."""
+    if spec.get("command") is not None:
+        return CommandSolver(spec["command"], timeout=spec.get("timeout", DEFAULT_TIMEOUT))
+    if spec.get("worker") is not None:
+        return WorkerSolver(spec["worker"], timeout=spec.get("timeout", DEFAULT_TIMEOUT))
+    if spec.get("function") is not None:
+        return FunctionSolver(load_function(spec["function"]))
+    raise ValueError(f"solver: expected command, worker or function (value: {spec!r})")
+
+
+def fuzz_shards(
+    solver: Mapping[str, Any],
+    *,
+    max_examples: int,
+    seed: int = 0,
+    chunk: int | None = None,
+    ties: Ties = DEFAULT_TIES,
+    **options: Any,
+) -> list[Any]:
+    """The shards of a fuzzing run (docs/DISTRIBUTED.md), as seed ranges.
+
+    One shard ``fuzz#1/1`` when ``chunk`` is None or ≥ ``max_examples``: the unsharded search
+    (seed ``seed``, ``max_examples`` instances). Otherwise ``n = ceil(max_examples / chunk)``
+    shards ``fuzz#i/n``, shard ``i`` (from 0) a search of its own with seed
+    :func:`shard_seed` ``(seed, i)`` over ``chunk`` instances (the last one the remainder),
+    which finds and shrinks its own failure classes. ``solver`` is a
+    :func:`solver_from_spec` description; ``options`` those of :func:`fuzz` named in
+    :data:`SHARD_OPTIONS`.
+    """
+    from solvers.distributed import Shard
+
+    unknown = set(options) - set(SHARD_OPTIONS)
+    if unknown:
+        raise TypeError(f"fuzz_shards: unknown option(s) {', '.join(sorted(unknown))}")
+    if max_examples < 1:
+        raise ValueError(f"max_examples: must be at least 1 (value: {max_examples!r})")
+    if chunk is not None and chunk < 1:
+        raise ValueError(f"chunk: must be at least 1 (value: {chunk!r})")
+    count = 1 if chunk is None or chunk >= max_examples else -(-max_examples // chunk)
+    shards = []
+    for index in range(count):
+        single = count == 1
+        size = max_examples if single else min(chunk or 0, max_examples - index * (chunk or 0))
+        shards.append(
+            Shard(
+                f"fuzz#{index + 1}/{count}",
+                {
+                    "solver": dict(solver),
+                    "options": dict(options),
+                    "ties": ties.to_dict(),
+                    "index": index,
+                    "count": count,
+                    "seed": seed if single else shard_seed(seed, index),
+                    "max_examples": size,
+                },
+            )
+        )
+    return shards
+
+
+@contextlib.contextmanager
+def _default_profile() -> Iterator[None]:
+    """Run with Hypothesis' ``default`` settings profile loaded (the previous one restored):
+    the settings of :func:`fuzz` inherit every field they do not set (``derandomize``, ...)
+    from the loaded profile, which differs between processes (pytest loads pamdp's)."""
+    from hypothesis import settings
+
+    previous = settings.get_current_profile_name()
+    settings.load_profile("default")
+    try:
+        yield
+    finally:
+        settings.load_profile(previous)
+
+
+def run_fuzz_shard(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """One shard of :func:`fuzz_shards` (what a Ray worker runs): :func:`fuzz` with the shard's
+    seed and size, nothing saved, returning the lossless ``pamdp/fuzz-report@1`` document
+    (:meth:`FuzzReport.to_dict`). Hypothesis' harvesting of literals from local source files
+    is switched off (:func:`properties.report.fixed_local_constants`) and the search runs under
+    Hypothesis' ``default`` settings profile (:func:`_default_profile`), so a shard draws the
+    same instances in any process: a Ray worker, the ``pamdp`` command or a test suite that
+    loaded another profile."""
+    from properties.report import fixed_local_constants
+
+    solver = solver_from_spec(arguments["solver"])
+    with _default_profile(), fixed_local_constants():
+        report = fuzz(
+            solver,
+            max_examples=int(arguments["max_examples"]),
+            seed=int(arguments["seed"]),
+            ties=Ties(**arguments["ties"]),
+            output_dir=None,
+            progress=None,
+            **arguments["options"],
+        )
+    return report.to_dict()

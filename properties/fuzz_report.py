@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from fractions import Fraction
@@ -19,9 +20,9 @@ from typing import Any
 
 from properties.fuzz_shrink import size_text
 from properties.fuzz_solvers import CommandSolver, FunctionSolver, Solver, WorkerSolver
-from properties.verify import VerificationReport
+from properties.verify import VerificationReport, parse_solution, verify_solution
 from theory.atomic import atomic_write_text
-from theory.format import instance_to_dict
+from theory.format import instance_from_dict, instance_to_dict, loads_json
 from theory.model import PrincipalAgentMDP, to_fraction
 from theory.spe import VIOLATION_KINDS
 from theory.ties import DEFAULT_TIES, Ties
@@ -39,6 +40,7 @@ __all__ = [
     "FuzzReport",
     "save_run",
     "signature_of",
+    "verify_answer",
 ]
 
 CRASH, TIMEOUT, INVALID_OUTPUT = "crash", "timeout", "invalid_output"
@@ -114,6 +116,63 @@ class Attempt:
     def key(self) -> tuple[str, str]:
         """The failure class: ``(kind, signature)``."""
         return self.kind, self.signature
+
+
+def verify_answer(model: PrincipalAgentMDP, data: Any, ties: Ties) -> VerificationReport:
+    """The exact verdict on a solver's answer ``data`` (a parsed solution document): THE
+    check of :func:`properties.fuzz.attempt`, and what :meth:`FailureClass.from_dict` repeats
+    to rebuild an attempt's report. Raises :class:`theory.format.SolutionError` when ``data``
+    is not a FORMAT.md v1 solution of ``model``."""
+    parsed = parse_solution(data, model)
+    return verify_solution(model, parsed, ties=ties, reference=False, allow_name_mismatch=True)
+
+
+def _attempt_to_dict(result: Attempt) -> dict[str, Any]:
+    """Everything of an attempt, JSON-ready (:meth:`FailureClass.to_dict`). The raw answer is
+    kept as it came (``{"text": ...}``) or as plain JSON (``{"json": ...}``, an object a Python
+    function returned); the parsed solution and the verification report are rebuilt from it
+    (both are functions of the answer, the instance and the ties)."""
+    raw = result.raw_output
+    if isinstance(raw, bytes):  # pragma: no cover - attempt() stores text
+        raw = raw.decode("utf-8", "replace")
+    return {
+        "kind": result.kind,
+        "message": result.message,
+        "signature": result.signature,
+        "seconds": result.seconds,
+        "raw_output": None
+        if raw is None
+        else {"text": raw}
+        if isinstance(raw, str)
+        else {"json": _raw_json(raw)},
+        "has_solution": result.solution is not None,
+        "ties": None if result.report is None else result.report.ties.to_dict(),
+        "report_seconds": None if result.report is None else result.report.seconds,
+    }
+
+
+def _attempt_from_dict(data: dict[str, Any], model: PrincipalAgentMDP) -> Attempt:
+    """The inverse of :func:`_attempt_to_dict` (on the instance ``model`` it was made on)."""
+    stored = data["raw_output"]
+    raw: Any = None if stored is None else stored["text"] if "text" in stored else stored["json"]
+    solution = None
+    if data["has_solution"]:
+        solution = loads_json(raw) if isinstance(raw, str) else raw
+    report = None
+    if data["ties"] is not None:
+        report = replace(
+            verify_answer(model, solution, Ties(**data["ties"])),
+            seconds=float(data["report_seconds"]),
+        )
+    return Attempt(
+        kind=data["kind"],
+        message=data["message"],
+        raw_output=raw,
+        solution=solution,
+        report=report,
+        seconds=float(data["seconds"]),
+        signature=data["signature"],
+    )
 
 
 # ---------------------------------------------------------------------------- classes
@@ -287,7 +346,32 @@ class FailureClass:
             "right_method": self.right_method,
             "directory": None if self.directory is None else str(self.directory),
             "recheck": list(self.recheck),
+            "attempt": _attempt_to_dict(self.attempt),
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FailureClass:
+        """The class of a :meth:`to_dict` entry, losslessly: both instances from their
+        FORMAT.md v1 documents, the attempt on the minimal one (its raw answer as it came,
+        the parsed solution and the verification report rebuilt from it), pamdp's right
+        solution, every message and the signature (a shard of ``pamdp fuzz --workers``
+        sends its classes this way)."""
+        model = instance_from_dict(data["minimal_instance"])
+        return cls(
+            kind=data["kind"],
+            signature=data["signature"],
+            count=int(data["count"]),
+            first_seen=int(data["first_seen"]),
+            first_model=instance_from_dict(data["first_instance"]),
+            first_message=data["first_message"],
+            model=model,
+            attempt=_attempt_from_dict(data["attempt"], model),
+            right_solution=data["right_solution"],
+            right_method=data["right_method"],
+            shrink_complete=bool(data["shrink_complete"]),
+            directory=None if data["directory"] is None else Path(data["directory"]),
+            recheck=tuple(data["recheck"]),
+        )
 
 
 def _first_line(text: str) -> str:
@@ -315,9 +399,11 @@ class FuzzReport:
     stopped : ``"max_examples"``, ``"time_budget"`` or ``"first_failure"``.
     failures : one :class:`FailureClass` per class, in order of first appearance.
     unsupported : instances answered "unsupported" (search only); ``unsupported_reasons``
-        their signatures and counts.
+        the count per reason signature, keyed by the first message with that signature.
     unchecked : discounted instances without an SPE known to pamdp (not failures).
     directory : the run's folder (None if nothing was saved); ``files`` every file written.
+    unsupported_signatures : the signature of each reason in ``unsupported_reasons`` (what
+        :meth:`merge` groups by).
     """
 
     solver: str
@@ -336,6 +422,7 @@ class FuzzReport:
     scope: dict[str, Any] = field(default_factory=dict)
     directory: Path | None = None
     files: tuple[str, ...] = ()
+    unsupported_signatures: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -375,7 +462,7 @@ class FuzzReport:
         if self.unsupported:
             reasons = "; ".join(
                 f"{reason} ×{n}" for reason, n in list(self.unsupported_reasons.items())[:4]
-            )
+            )  # each reason is the first message of its signature (numbers may differ)
             lines.append(
                 f"unsupported: {self.unsupported} of {self.tried} instance(s) "
                 f"({100 * self.unsupported_share:.0f}%) were outside the solver's scope "
@@ -431,7 +518,110 @@ class FuzzReport:
             "failures": [failure.to_dict() for failure in self.failures],
             "directory": None if self.directory is None else str(self.directory),
             "files": list(self.files),
+            "unsupported_signatures": dict(self.unsupported_signatures),
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FuzzReport:
+        """The report of a :meth:`to_dict` document, losslessly
+        (:meth:`FailureClass.from_dict`)."""
+        if data.get("format") != REPORT_FORMAT:
+            raise ValueError(f"format: expected {REPORT_FORMAT} (value: {data.get('format')!r})")
+        return cls(
+            solver=data["solver"],
+            family=data["family"],
+            seed=int(data["seed"]),
+            max_examples=int(data["max_examples"]),
+            tolerance=Fraction(data["tolerance"]),
+            tried=int(data["tried"]),
+            seconds=float(data["seconds"]),
+            stopped=data["stopped"],
+            failures=tuple(FailureClass.from_dict(entry) for entry in data["failures"]),
+            unsupported=int(data["unsupported"]),
+            unsupported_reasons=dict(data["unsupported_reasons"]),
+            unchecked=int(data["unchecked"]),
+            shrink_runs=int(data["shrink_runs"]),
+            scope=dict(data["scope"]),
+            directory=None if data["directory"] is None else Path(data["directory"]),
+            files=tuple(data["files"]),
+            unsupported_signatures=dict(data.get("unsupported_signatures", {})),
+        )
+
+    @classmethod
+    def merge(
+        cls,
+        reports: Sequence[FuzzReport],
+        *,
+        seed: int | None = None,
+        max_examples: int | None = None,
+    ) -> FuzzReport:
+        """One report of the shards ``reports`` of a run, in shard order (docs/DISTRIBUTED.md).
+
+        Counts (``tried``, ``shrink_runs``, ``unsupported``, ``unchecked``, each class's
+        ``count``) and ``seconds`` are summed. Classes are grouped by ``(kind, signature)``
+        in order of first appearance over the shards in order; a class keeps the first
+        shard's instance and shrunk minimal case (each shard shrinks its own failures), and
+        its ``first_seen`` counts the instances of the earlier shards (``tried``) before it.
+        Unsupported reasons are grouped by signature (the first shard's text kept, counts
+        summed, most frequent first). ``stopped``: ``"time_budget"`` if any shard ran out of
+        time, else ``"first_failure"`` if any stopped at a failure, else ``"max_examples"``.
+        ``seed`` (default: the first shard's) and ``max_examples`` (default: the sum) are the
+        run's. Nothing of a saved folder is kept (``directory``, ``files``, ``recheck``):
+        :func:`save_run` writes the merged run.
+        """
+        if not reports:
+            raise ValueError("reports: at least one shard report is needed")
+        first = reports[0]
+        for other in reports[1:]:
+            for name in ("solver", "family", "tolerance", "scope"):
+                if getattr(other, name) != getattr(first, name):
+                    raise ValueError(
+                        f"{name}: the shards of one run must agree "
+                        f"({getattr(first, name)!r} vs {getattr(other, name)!r})"
+                    )
+        classes: dict[tuple[str, str], FailureClass] = {}
+        reasons: dict[str, tuple[str, int]] = {}  # signature -> (first text, count)
+        offset = 0
+        for report in reports:
+            for failure in report.failures:
+                key = (failure.kind, failure.signature)
+                known = classes.get(key)
+                if known is None:
+                    classes[key] = replace(
+                        failure,
+                        first_seen=offset + failure.first_seen,
+                        directory=None,
+                        recheck=(),
+                    )
+                else:
+                    classes[key] = replace(known, count=known.count + failure.count)
+            for reason, n in report.unsupported_reasons.items():
+                sig = report.unsupported_signatures.get(reason) or signature_of(UNSUPPORTED, reason)
+                text, total = reasons.get(sig, (reason, 0))
+                reasons[sig] = (text, total + n)
+            offset += report.tried
+        stops = {report.stopped for report in reports}
+        stopped = next((s for s in ("time_budget", "first_failure") if s in stops), "max_examples")
+        ranked = sorted(reasons.items(), key=lambda item: -item[1][1])  # stable: ties in order
+        return cls(
+            solver=first.solver,
+            family=first.family,
+            seed=first.seed if seed is None else seed,
+            max_examples=(
+                sum(r.max_examples for r in reports) if max_examples is None else max_examples
+            ),
+            tolerance=first.tolerance,
+            tried=offset,
+            seconds=sum(r.seconds for r in reports),
+            stopped=stopped,
+            failures=tuple(classes.values()),
+            unsupported=sum(r.unsupported for r in reports),
+            unsupported_reasons={text: n for _, (text, n) in ranked},
+            unchecked=sum(r.unchecked for r in reports),
+            shrink_runs=sum(r.shrink_runs for r in reports),
+            scope=dict(first.scope),
+            unsupported_signatures={text: sig for sig, (text, _) in ranked},
+        )
 
 
 # ------------------------------------------------------------------------------ files

@@ -252,6 +252,11 @@ class WorkerSolver:
 
     def __call__(self, instance: dict[str, Any]) -> str:
         process = self._process if self._process is not None else self._start()
+        assert process.stdout is not None
+        if self._buffer or select.select([process.stdout.fileno()], [], [], 0)[0]:
+            # late output of the previous instance, or the worker ended: start afresh
+            self._stop()
+            process = self._start()
         assert process.stdin is not None and process.stdout is not None
         try:
             process.stdin.write(json.dumps(instance, separators=(",", ":")).encode() + b"\n")
@@ -276,6 +281,12 @@ class WorkerSolver:
                 raise self._died(process)
             self._buffer += chunk
         line, _, self._buffer = self._buffer.partition(b"\n")
+        if self._buffer.strip():  # the protocol is one line per instance: resynchronise
+            self._stop()
+            raise SolverCrash(
+                "the worker wrote more than one line for one instance (protocol: exactly one "
+                "line per instance; log to standard error); restarted"
+            )
         text = line.decode("utf-8", "replace")
         if text.lstrip().startswith('{"error"'):
             with contextlib.suppress(ValueError):

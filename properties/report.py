@@ -10,9 +10,14 @@ For each claim, two Hypothesis runs with the same seed:
    file ``<claim>.json`` (plus ``<claim>.case.json`` holding the other drawn arguments and the
    violations) and printed.
 
+A run is cut into shards (:func:`claim_shards`: one per claim, or chunks of a claim's
+instances, each with its own derived seed), computed by :func:`solvers.distributed.run_shards`
+serially or on Ray workers (:func:`run_theorem_shard`), and merged claim by claim
+(:func:`merge_shards`); docs/DISTRIBUTED.md defines both and what stays identical.
+
 The result is a :class:`Report` (frozen), rendered as a text table
 (:func:`render_table`), JSON (:func:`report_to_json`) or the Markdown of docs/THEOREMS.md
-(:func:`render_markdown`).
+(:func:`render_markdown`); the two renderers live in :mod:`properties.report_render`.
 """
 
 from __future__ import annotations
@@ -21,11 +26,10 @@ import contextlib
 import json
 import math
 import platform
-import textwrap
 import time
 import traceback
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -38,14 +42,14 @@ from hypothesis.errors import HypothesisException
 from properties.claims import CLAIMS, Claim
 from properties.profiles import Profile, get_profile
 from properties.report_notes import FINDING_NOTES
+
+# the rendering (text table, docs/THEOREMS.md) lives in properties/report_render.py;
+# re-exported here so that imports keep working
+from properties.report_render import REGENERATE, render_markdown, render_table
 from properties.results import PropertyResult
+from solvers.distributed import Engine, Journal, Shard, derive_seed, run_shards
 from theory.format import dump_json, instance_to_dict
 from theory.model import PrincipalAgentMDP
-
-#: The command that regenerates docs/THEOREMS.md (quoted in the document).
-REGENERATE = (
-    "pamdp theorems --profile thorough --seed 0 --markdown docs/THEOREMS.md --out tests/regressions"
-)
 
 #: A witness measurement (e.g. the commitment gap) counts only above this (float noise).
 WITNESS_THRESHOLD = 1e-7
@@ -242,37 +246,114 @@ def summarise(
 
 
 # ================================================================================ running
+#: Salt of :func:`shard_seed` (changing it changes every chunked run).
+SHARD_SEED_SALT = "pamdp/theorem-shard@1"
+
+
 def _case_arguments(case: Mapping[str, Any]) -> dict[str, Any]:
     return {k: to_jsonable(v) for k, v in case.items() if k != "model"}
 
 
-def run_claim(
-    claim: Claim,
+@contextlib.contextmanager
+def fixed_local_constants() -> Iterator[None]:
+    """Run Hypothesis with an empty pool of harvested *local* constants.
+
+    Hypothesis (6.1xx) occasionally draws numbers found as literals in the source of the local
+    modules loaded in the process (``hypothesis.internal.conjecture.providers``). That pool
+    depends on which modules happen to be imported (a Ray worker, a pytest run and the
+    ``pamdp`` command all differ) and on every literal anywhere in the tree, so the same seed
+    would draw different instances in different processes. Every theorem shard runs inside this
+    context, which pins the pool to empty (Hypothesis' own global constants still apply): a
+    shard's instances then depend only on its claim, seed, size and the Hypothesis version.
+    Without the private hook (another Hypothesis version) it does nothing.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+
+        getter = providers._get_local_constants
+        empty = type(providers._local_constants)()
+        cache = providers.CONSTANTS_CACHE.cache
+    except (ImportError, AttributeError):  # pragma: no cover - another Hypothesis
+        yield
+        return
+    providers._get_local_constants = lambda: empty
+    cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = getter
+        cache.clear()
+
+
+def shard_seed(seed_value: int, key: str, index: int) -> int:
+    """The Hypothesis seed of chunk ``index`` of claim ``key`` in a run seeded ``seed_value``:
+    the first 8 bytes of SHA-256(``"{SHARD_SEED_SALT}:{seed_value}:{key}:{index}"``), as an
+    integer below 2**63."""
+    return derive_seed(SHARD_SEED_SALT, seed_value, key, index)
+
+
+def claim_shards(
+    claims: Iterable[Claim],
     profile: Profile | str,
     *,
     seed_value: int = 0,
-    out_dir: str | Path | None = None,
     max_examples: int | None = None,
-    **overrides: Any,
-) -> ClaimOutcome:
-    """Survey ``claim`` over the profile's instances, then shrink a failure (module docstring).
+    chunk: int | None = None,
+) -> list[Shard]:
+    """The shards of a theorem run, in report order (claim by claim, chunk by chunk).
 
-    Parameters
-    ----------
-    claim : the claim.
-    profile : a :class:`~properties.profiles.Profile` or its name.
-    seed_value : Hypothesis seed (ignored by derandomized profiles, which are reproducible).
-    out_dir : where to write ``<claim>.json`` / ``<claim>.case.json`` for a counterexample
-        (and ``<claim>.witness.json`` for a witness); nothing is written when ``None``.
-    max_examples : override the profile's instance count.
-    overrides : keyword arguments passed to the property (e.g. a planted ``solver=``).
+    A claim's ``N`` instances (``max_examples``, default the profile's) form one shard when
+    ``chunk`` is ``None`` or ≥ ``N``: one Hypothesis run exactly as an unsharded report makes
+    it (seed ``seed_value``, the profile's ``derandomize``). Otherwise they form ``ceil(N /
+    chunk)`` shards ``key#i/n`` of ``chunk`` instances each (the last one the remainder), chunk
+    ``i`` a Hypothesis run of its own seeded by :func:`shard_seed` (``derandomize`` off, since a
+    derandomized run ignores the seed and every chunk would draw the same instances).
     """
     prof = get_profile(profile) if isinstance(profile, str) else profile
-    config = prof.settings(
-        database=None, **({"max_examples": max_examples} if max_examples else {})
-    )
+    total = max_examples or prof.max_examples
+    count = 1 if chunk is None or chunk >= total else math.ceil(total / chunk)
+    shards = []
+    for claim in claims:
+        for index in range(count):
+            single = count == 1
+            size = total if single else min(chunk or total, total - index * (chunk or total))
+            shards.append(
+                Shard(
+                    f"{claim.key}#{index + 1}/{count}",
+                    {
+                        "claim": claim.key,
+                        "profile": prof.name,
+                        "index": index,
+                        "count": count,
+                        "max_examples": size,
+                        "seed": seed_value if single else shard_seed(seed_value, claim.key, index),
+                        "derandomize": prof.derandomize if single else False,
+                    },
+                )
+            )
+    return shards
+
+
+def _numeric(measurements: Mapping[str, Any]) -> dict[str, int | float]:
+    """The finite numeric measurements (all :func:`summarise` reads), JSON-ready."""
+    out: dict[str, int | float] = {}
+    for name, value in measurements.items():
+        if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+            continue
+        number = value.item() if isinstance(value, np.number) else value
+        if math.isfinite(number):
+            out[str(name)] = number
+    return out
+
+
+def _survey_chunk(
+    claim: Claim, config: Any, seed_value: int, overrides: Mapping[str, Any]
+) -> dict[str, Any]:
+    """One Hypothesis survey of ``claim`` under ``config`` (then a shrinking run if anything
+    failed), as a JSON-ready shard result: counts, numeric measurements, the shrunk
+    counterexample and the witness (module docstring)."""
     counts = Counter[str]()
-    measurements: list[Mapping[str, Any]] = []
+    measurements: list[dict[str, int | float]] = []
     witness: dict[str, Any] = {}
     started = time.perf_counter()
 
@@ -289,7 +370,7 @@ def run_claim(
             counts["skipped"] += 1
             return
         counts["tried"] += 1
-        measurements.append(result.measurements)
+        measurements.append(_numeric(result.measurements))
         if not result.holds:
             counts["failures"] += 1
         if claim.witness is not None:
@@ -301,81 +382,166 @@ def run_claim(
             ):
                 witness.update(value=float(value), model=case["model"])
 
-    survey()
     shrunk: dict[str, Any] = {}
-    if counts["failures"] or counts["errors"]:
 
-        @seed(seed_value)
-        @config
-        @given(claim.cases)
-        def shrink(case: dict[str, Any]) -> None:
-            try:
-                result = claim.run(case, **overrides)
-            except Exception:
-                shrunk.update(
-                    case=case, violations=("property raised: " + traceback.format_exc(limit=3),)
-                )
-                raise
-            if result.applicable and not result.holds:
-                shrunk.update(case=case, violations=result.violations)
-                note(f"FORMAT.md v1 instance: {instance_json(case['model'])}")
-                raise AssertionError(result.explain())
-
-        # the shrunk failure is recorded in ``shrunk``; the exception itself is not needed
-        with contextlib.suppress(AssertionError, HypothesisException, Exception):
-            shrink()
-    counterexample = None
-    path = None
-    arguments: dict[str, Any] = {}
-    violations: tuple[str, ...] = ()
-    if "case" in shrunk:
-        model: PrincipalAgentMDP = shrunk["case"]["model"]
-        counterexample = instance_to_dict(model)
-        arguments = _case_arguments(shrunk["case"])
-        violations = tuple(shrunk["violations"])
-        if out_dir is not None:
-            folder = Path(out_dir)
-            folder.mkdir(parents=True, exist_ok=True)
-            instance_path = folder / f"{claim.key}.json"
-            dump_json(counterexample, instance_path, indent=1)
-            dump_json(
-                {
-                    "claim": claim.key,
-                    "paper_ref": claim.paper_ref,
-                    "instance": instance_path.name,
-                    "arguments": arguments,
-                    "violations": list(violations),
-                    "profile": prof.name,
-                    "seed": seed_value,
-                },
-                folder / f"{claim.key}.case.json",
-                indent=1,
+    @seed(seed_value)
+    @config
+    @given(claim.cases)
+    def shrink(case: dict[str, Any]) -> None:
+        try:
+            result = claim.run(case, **overrides)
+        except Exception:
+            shrunk.update(
+                case=case, violations=("property raised: " + traceback.format_exc(limit=3),)
             )
-            path = str(instance_path)
-    witness_doc = None
-    if "model" in witness:
-        witness_doc = instance_to_dict(witness["model"])
-        if out_dir is not None:
-            folder = Path(out_dir)
-            folder.mkdir(parents=True, exist_ok=True)
-            dump_json(witness_doc, folder / f"{claim.key}.witness.json", indent=1)
+            raise
+        if result.applicable and not result.holds:
+            shrunk.update(case=case, violations=result.violations)
+            note(f"FORMAT.md v1 instance: {instance_json(case['model'])}")
+            raise AssertionError(result.explain())
+
+    with fixed_local_constants():
+        survey()
+        if counts["failures"] or counts["errors"]:
+            # the shrunk failure is recorded in ``shrunk``; the exception itself is not needed
+            with contextlib.suppress(AssertionError, HypothesisException, Exception):
+                shrink()
+    found = None
+    if "case" in shrunk:
+        found = {
+            "instance": instance_to_dict(shrunk["case"]["model"]),
+            "arguments": _case_arguments(shrunk["case"]),
+            "violations": list(shrunk["violations"]),
+        }
+    return to_jsonable(
+        {
+            "tried": counts["tried"],
+            "skipped": counts["skipped"],
+            "failures": counts["failures"],
+            "errors": counts["errors"],
+            "measurements": measurements,
+            "counterexample": found,
+            "witness": (
+                {"value": witness["value"], "instance": instance_to_dict(witness["model"])}
+                if "model" in witness
+                else None
+            ),
+            "seconds": time.perf_counter() - started,
+        }
+    )
+
+
+def _chunk_settings(prof: Profile, max_examples: int, derandomize: bool) -> Any:
+    return prof.settings(database=None, max_examples=max_examples, derandomize=derandomize)
+
+
+def run_theorem_shard(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """Compute one shard of :func:`claim_shards` (the function Ray workers run): its claim's
+    survey over ``max_examples`` instances with its own seed. Writes nothing."""
+    from properties.claims import claim as claim_named
+
+    prof = get_profile(str(arguments["profile"]))
+    config = _chunk_settings(prof, int(arguments["max_examples"]), bool(arguments["derandomize"]))
+    return _survey_chunk(claim_named(str(arguments["claim"])), config, int(arguments["seed"]), {})
+
+
+def merge_shards(
+    claim: Claim,
+    shards: Sequence[Shard],
+    results: Sequence[Mapping[str, Any]],
+    *,
+    out_dir: str | Path | None = None,
+    profile_name: str = "",
+    seed_value: int = 0,
+) -> ClaimOutcome:
+    """One :class:`ClaimOutcome` from the results of a claim's shards, in shard order.
+
+    Counts are summed; the summary is :func:`summarise` of every shard's measurements in shard
+    order; the counterexample is the first failing shard's (its own shrunk case); the witness
+    is the largest value, the first shard's on ties; ``seconds`` is the shards' total. The
+    counterexample (``<claim>.json``, ``<claim>.case.json``) and witness
+    (``<claim>.witness.json``) files are written to ``out_dir`` (nothing when ``None``).
+    """
+    counts = {
+        name: sum(int(r[name]) for r in results)
+        for name in ("tried", "skipped", "failures", "errors")
+    }
+    found = next((r["counterexample"] for r in results if r["counterexample"] is not None), None)
+    origin = next((s for s, r in zip(shards, results, strict=True) if r["counterexample"]), None)
+    best: Mapping[str, Any] | None = None
+    for r in results:
+        w = r["witness"]
+        if w is not None and (best is None or w["value"] > best["value"]):
+            best = w
+    path = None
+    if found is not None and out_dir is not None:
+        folder = Path(out_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        instance_path = folder / f"{claim.key}.json"
+        dump_json(found["instance"], instance_path, indent=1)
+        case = {
+            "claim": claim.key,
+            "paper_ref": claim.paper_ref,
+            "instance": instance_path.name,
+            "arguments": found["arguments"],
+            "violations": found["violations"],
+            "profile": profile_name,
+            "seed": seed_value,
+        }
+        if origin is not None and origin.arguments.get("count", 1) != 1:
+            case["shard"] = {k: origin.arguments[k] for k in ("index", "count", "seed")}
+        dump_json(case, folder / f"{claim.key}.case.json", indent=1)
+        path = str(instance_path)
+    if best is not None and out_dir is not None:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        dump_json(best["instance"], Path(out_dir) / f"{claim.key}.witness.json", indent=1)
     return ClaimOutcome(
         key=claim.key,
         statement=claim.statement,
         paper_ref=claim.paper_ref,
         definition=claim.definition,
         expected=claim.expected,
-        tried=counts["tried"],
-        skipped=counts["skipped"],
-        failures=counts["failures"],
-        errors=counts["errors"],
-        counterexample=counterexample,
-        counterexample_arguments=arguments,
-        violations=violations,
+        **counts,
+        counterexample=None if found is None else found["instance"],
+        counterexample_arguments={} if found is None else dict(found["arguments"]),
+        violations=() if found is None else tuple(found["violations"]),
         counterexample_path=path,
-        summary=summarise(claim.key, measurements),
-        witness=witness_doc,
-        seconds=time.perf_counter() - started,
+        summary=summarise(claim.key, [m for r in results for m in r["measurements"]]),
+        witness=None if best is None else best["instance"],
+        seconds=float(sum(r["seconds"] for r in results)),
+    )
+
+
+def run_claim(
+    claim: Claim,
+    profile: Profile | str,
+    *,
+    seed_value: int = 0,
+    out_dir: str | Path | None = None,
+    max_examples: int | None = None,
+    **overrides: Any,
+) -> ClaimOutcome:
+    """Survey ``claim`` over the profile's instances, then shrink a failure (module docstring):
+    one unchunked shard (:func:`claim_shards`), in this process.
+
+    Parameters
+    ----------
+    claim : the claim.
+    profile : a :class:`~properties.profiles.Profile` or its name.
+    seed_value : Hypothesis seed (ignored by derandomized profiles, which are reproducible).
+    out_dir : where to write ``<claim>.json`` / ``<claim>.case.json`` for a counterexample
+        (and ``<claim>.witness.json`` for a witness); nothing is written when ``None``.
+    max_examples : override the profile's instance count.
+    overrides : keyword arguments passed to the property (e.g. a planted ``solver=``).
+    """
+    prof = get_profile(profile) if isinstance(profile, str) else profile
+    (shard,) = claim_shards([claim], prof, seed_value=seed_value, max_examples=max_examples)
+    config = _chunk_settings(
+        prof, int(shard.arguments["max_examples"]), bool(shard.arguments["derandomize"])
+    )
+    result = json.loads(json.dumps(_survey_chunk(claim, config, seed_value, overrides)))
+    return merge_shards(
+        claim, [shard], [result], out_dir=out_dir, profile_name=prof.name, seed_value=seed_value
     )
 
 
@@ -387,21 +553,47 @@ def run_report(
     out_dir: str | Path | None = None,
     max_examples: int | None = None,
     progress: Any = None,
+    chunk: int | None = None,
+    engine: Engine | None = None,
+    journal: Journal | None = None,
 ) -> Report:
     """Run every claim (or ``claims``) and collect a :class:`Report`.
 
-    ``progress`` is called with each :class:`ClaimOutcome` as it completes (e.g. to print).
+    The claims are cut into :func:`claim_shards` (``chunk`` instances each; default one shard
+    per claim) and computed by :func:`solvers.distributed.run_shards` on ``engine`` (serial by
+    default, or Ray workers), each finished shard journalled in ``journal``; a claim's outcome
+    is :func:`merge_shards` of its shards. The report is therefore the same on any engine.
+    ``progress`` is called with each :class:`ClaimOutcome` as its last shard completes.
     """
     prof = get_profile(profile) if isinstance(profile, str) else profile
+    selected = tuple(CLAIMS if claims is None else claims)
+    shards = claim_shards(
+        selected, prof, seed_value=seed_value, max_examples=max_examples, chunk=chunk
+    )
     started = time.perf_counter()
-    outcomes = []
-    for claim in CLAIMS if claims is None else tuple(claims):
-        outcome = run_claim(
-            claim, prof, seed_value=seed_value, out_dir=out_dir, max_examples=max_examples
-        )
-        outcomes.append(outcome)
-        if progress is not None:
-            progress(outcome)
+    by_claim: dict[str, list[Shard]] = defaultdict(list)
+    for shard in shards:
+        by_claim[str(shard.arguments["claim"])].append(shard)
+    finished: dict[str, Any] = {}
+    outcomes: dict[str, ClaimOutcome] = {}
+
+    def on_result(shard: Shard, result: Any, resumed: bool) -> None:
+        finished[shard.key] = result
+        key = str(shard.arguments["claim"])
+        mine = by_claim[key]
+        if key not in outcomes and all(s.key in finished for s in mine):
+            outcomes[key] = merge_shards(
+                next(c for c in selected if c.key == key),
+                mine,
+                [finished[s.key] for s in mine],
+                out_dir=out_dir,
+                profile_name=prof.name,
+                seed_value=seed_value,
+            )
+            if progress is not None:
+                progress(outcomes[key])
+
+    run_shards(run_theorem_shard, shards, engine=engine, journal=journal, on_result=on_result)
     import hypothesis
 
     environment = {
@@ -411,72 +603,12 @@ def run_report(
         "machine": platform.machine(),
     }
     return Report(
-        prof.name, seed_value, tuple(outcomes), time.perf_counter() - started, environment
+        prof.name,
+        seed_value,
+        tuple(outcomes[c.key] for c in selected),
+        time.perf_counter() - started,
+        environment,
     )
-
-
-# ============================================================================== rendering
-def _outcome_text(outcome: ClaimOutcome) -> str:
-    if outcome.errors:
-        return f"ERROR in {outcome.errors} instance(s)"
-    if outcome.holds:
-        return "holds"
-    where = f" → {outcome.counterexample_path}" if outcome.counterexample_path else ""
-    return f"counterexample ({outcome.failures}/{outcome.tried} instances fail){where}"
-
-
-def _wrap_table(
-    headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int]
-) -> str:
-    def line(cells: Sequence[str]) -> list[str]:
-        wrapped = [textwrap.wrap(c, w) or [""] for c, w in zip(cells, widths, strict=True)]
-        height = max(len(w) for w in wrapped)
-        return [
-            " | ".join(
-                (w[i] if i < len(w) else "").ljust(width)
-                for w, width in zip(wrapped, widths, strict=True)
-            ).rstrip()
-            for i in range(height)
-        ]
-
-    rule = "-+-".join("-" * w for w in widths)
-    out = [*line(headers), rule]
-    for row in rows:
-        out += [*line(row), rule]
-    return "\n".join(out)
-
-
-def render_table(report: Report, *, show_instances: bool = True) -> str:
-    """The report as a text table (claim, paper reference, definition, tried, outcome),
-    followed by every counterexample as a FORMAT.md v1 instance."""
-    rows = [
-        [o.key, o.paper_ref, o.definition, str(o.tried), _outcome_text(o)] for o in report.outcomes
-    ]
-    text = [
-        f"pamdp theorems — profile {report.profile}, seed {report.seed}, {report.seconds:.1f} s",
-        "",
-        _wrap_table(
-            ["claim", "paper", "definition used", "tried", "outcome"], rows, [30, 18, 52, 6, 34]
-        ),
-    ]
-    for o in report.outcomes:
-        if o.counterexample is None:
-            continue
-        text += ["", f"== {o.key}: counterexample ({o.statement})"]
-        text += [f"   {v}" for v in o.violations[:6]]
-        if o.counterexample_arguments:
-            text.append(f"   arguments: {json.dumps(o.counterexample_arguments)}")
-        if show_instances:
-            text.append(f"   FORMAT.md v1 instance: {dump_json(o.counterexample)}")
-    unexpected = [o.key for o in report.outcomes if not o.as_expected]
-    text.append("")
-    if unexpected:
-        text.append(f"UNEXPECTED outcomes: {', '.join(unexpected)}")
-    if report.missing:
-        text.append(report.partial_text)
-    elif not unexpected:
-        text.append("all outcomes as expected")
-    return "\n".join(text)
 
 
 def outcome_to_json(o: ClaimOutcome) -> dict[str, Any]:
@@ -549,131 +681,18 @@ def report_from_json(data: Mapping[str, Any]) -> Report:
     )
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def render_markdown(
-    report: Report, *, notes: Mapping[str, str] | None = None, preamble: str = ""
-) -> str:
-    """docs/THEOREMS.md: how to regenerate, the table, then every finding in detail.
-
-    ``notes`` maps a claim key to an explanatory paragraph (the reading of the finding);
-    ``preamble`` is inserted after the regeneration instructions (e.g. how the run was split).
-    """
-    notes = notes or {}
-    lines = [
-        "# Theorem report",
-        "",
-        "Generated by `properties/report.py` from a real run; do not edit by hand. Regenerate with",
-        "",
-        "```",
-        REGENERATE,
-        "```",
-        "",
-        "The thorough profile takes about 67 minutes of one core (38 minutes split over two "
-        "processes on a 2-core machine, as below). Each finished claim is "
-        "journalled to `<out>/report.jsonl`; an interrupted or split run is re-rendered with "
-        "`pamdp theorems --from-json DIR1/report.jsonl,DIR2/report.jsonl --markdown "
-        "docs/THEOREMS.md`.",
-        "",
-        *([preamble, ""] if preamble else []),
-        f"Profile **{report.profile}** (seed {report.seed}), "
-        f"{report.seconds / 60:.1f} minutes; "
-        + ", ".join(f"{k} {v}" for k, v in report.environment.items())
-        + ".",
-        *([f"**{report.partial_text}.**", ""] if report.missing else []),
-        "Each claim is a property in `properties/claims/` (its docstring states the claim, "
-        "the paper reference and the exact definition); *tried* counts the generated instances "
-        "in the claim's scope. A counterexample is the instance Hypothesis shrank the first "
-        "failure to; it is saved under `tests/regressions/` and pinned by a regression test.",
-        "",
-        "| claim | paper | definition used | tried | outcome |",
-        "|---|---|---|---:|---|",
-    ]
-    for o in report.outcomes:
-        verdict = (
-            "**holds**"
-            if o.holds
-            else f"**counterexample** ({o.failures} of {o.tried} fail)"
-            if not o.errors
-            else f"**error** ({o.errors})"
-        )
-        lines.append(
-            f"| `{o.key}`: {_md_cell(o.statement)} | {_md_cell(o.paper_ref)} | "
-            f"{_md_cell(o.definition)} | {o.tried:,} | {verdict} |"
-        )
-    lines += ["", "## Findings and measurements", ""]
-    for o in report.outcomes:
-        lines += [f"### `{o.key}` — {o.verdict}", ""]
-        if o.key in notes:
-            lines += [notes[o.key], ""]
-        if o.counterexample is not None:
-            lines += ["Violations on the shrunk instance:", ""]
-            lines += [f"- {_md_cell(v)}" for v in o.violations[:8]]
-            if o.counterexample_arguments:
-                lines += ["", f"Other drawn arguments: `{json.dumps(o.counterexample_arguments)}`"]
-            lines += [
-                "",
-                "Minimal instance (FORMAT.md v1"
-                + (f", `tests/regressions/{o.key}.json`" if o.counterexample_path else "")
-                + "):",
-                "",
-                "```json",
-                dump_json(o.counterexample, indent=1),
-                "```",
-                "",
-            ]
-        summary = {k: v for k, v in o.summary.items()}
-        if "iterations_by_depth" in summary:
-            table = summary.pop("iterations_by_depth")
-            lines += [
-                "Rounds of the meta-algorithm against the horizon T (instances):",
-                "",
-                "| T | bound T + 1 | rounds: instances |",
-                "|---:|---:|---|",
-            ]
-            for depth, counter in table.items():
-                cells = ", ".join(f"{k}: {v:,}" for k, v in counter.items())
-                lines.append(f"| {depth} | {int(depth) + 1} | {cells} |")
-            lines.append("")
-        if summary:
-            lines += [
-                "Measurements: "
-                + "; ".join(f"{name} {_summary_text(value)}" for name, value in summary.items()),
-                "",
-            ]
-        if o.witness is not None:
-            lines += [
-                f"Largest-gap witness (FORMAT.md v1, `tests/regressions/{o.key}.witness.json`):",
-                "",
-                "```json",
-                dump_json(o.witness, indent=1),
-                "```",
-                "",
-            ]
-        lines.append(f"Run time: {o.seconds:.0f} s.")
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _summary_text(value: Any) -> str:
-    if isinstance(value, dict) and {"min", "max", "mean"} <= value.keys():
-        text = f"min {value['min']:.4g}, mean {value['mean']:.4g}, max {value['max']:.4g}"
-        if "positive" in value:
-            text += f", > 0 in {value['positive']:,} of {value['n']:,}"
-        return f"({text})"
-    return json.dumps(to_jsonable(value))
-
-
 __all__ = [
     "FINDING_NOTES",
     "REGENERATE",
+    "SHARD_SEED_SALT",
     "ClaimOutcome",
     "Report",
     "assert_holds",
+    "claim_shards",
+    "fixed_local_constants",
     "instance_json",
     "load_case",
+    "merge_shards",
     "outcome_to_json",
     "render_markdown",
     "render_table",
@@ -681,6 +700,8 @@ __all__ = [
     "report_to_json",
     "run_claim",
     "run_report",
+    "run_theorem_shard",
+    "shard_seed",
     "summarise",
     "to_jsonable",
 ]

@@ -35,8 +35,11 @@ Negative payments are reported as violations rather than rejected as malformed i
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
@@ -73,6 +76,14 @@ __all__ = [
     "verify_policy",
     "verify_solution",
 ]
+
+#: ``progress(label)``: a context manager around one long step (``pamdp.solve.Progress.phase``).
+Progress = Callable[[str], AbstractContextManager[Any]]
+
+
+def _no_progress(label: str) -> AbstractContextManager[Any]:
+    return contextlib.nullcontext()
+
 
 #: Default absolute tolerance: float solutions are accepted when they miss by at most this
 #: (the default :class:`~theory.ties.Ties`' agent and principal tolerances).
@@ -538,6 +549,7 @@ def verify_policy(
     ties: Ties = DEFAULT_TIES,
     reference: bool | ReferenceValues = True,
     warnings: tuple[str, ...] = (),
+    progress: Progress | None = None,
 ) -> VerificationReport:
     """Verify a principal policy exactly (module docstring).
 
@@ -558,6 +570,8 @@ def verify_policy(
     reference : compute the reference SPE for the gap (True), skip it (False), or use the
         given :class:`ReferenceValues`.
     warnings : remarks to carry into the report.
+    progress : optional ``progress(label)`` returning a context manager around each long step
+        (the exact SPE check, the reference SPE), e.g. ``pamdp.solve.Progress.phase``.
 
     Returns
     -------
@@ -571,16 +585,18 @@ def verify_policy(
     """
     start = time.perf_counter()
     model = _with_exact(model)
+    phase = progress if progress is not None else _no_progress
     data = ExactPolicyData(model)
-    check = check_spe(
-        model,
-        recommended,
-        contracts,
-        ties=ties,
-        principal_values=principal_values,
-        agent_values=agent_values,
-        data=data,
-    )
+    with phase(f"exact SPE check ({data.n_states} states)"):
+        check = check_spe(
+            model,
+            recommended,
+            contracts,
+            ties=ties,
+            principal_values=principal_values,
+            agent_values=agent_values,
+            data=data,
+        )
     v_p = check.evaluation.principal_values
     v_a = check.evaluation.agent_values
     s0 = model.initial_state
@@ -607,7 +623,8 @@ def verify_policy(
     if isinstance(reference, ReferenceValues):
         ref = reference
     elif reference:
-        ref = reference_values(model, ties.with_(margin=0))
+        with phase("reference SPE (for the utility gap)"):
+            ref = reference_values(model, ties.with_(margin=0))
     else:
         ref = None
     return VerificationReport(
@@ -662,7 +679,9 @@ def _claim(label: str, value: Any) -> Fraction | None:
 
 
 # ------------------------------------------------------------------------- documents
-def parse_solution(data: Any, model: PrincipalAgentMDP) -> SolutionDocument:
+def parse_solution(
+    data: Any, model: PrincipalAgentMDP, *, allow_name_mismatch: bool = False
+) -> SolutionDocument:
     """Parse a FORMAT.md v1 solution like :func:`theory.format.solution_from_dict`, except that
     negative payments are kept (so that :func:`verify_solution` reports them as violations).
 
@@ -692,7 +711,7 @@ def parse_solution(data: Any, model: PrincipalAgentMDP) -> SolutionDocument:
                     contract[o] = 0
             if any(key[0] == s for key in negatives):
                 clean["policy"][s] = {**item, "contract": contract}
-    document = solution_from_dict(clean, model)
+    document = solution_from_dict(clean, model, allow_name_mismatch=allow_name_mismatch)
     if not negatives:
         return document
     policy = list(document.policy)
@@ -710,12 +729,14 @@ def verify_solution(
     ties: Ties = DEFAULT_TIES,
     reference: bool | ReferenceValues = True,
     allow_name_mismatch: bool = False,
+    progress: Progress | None = None,
 ) -> VerificationReport:
     """Verify a FORMAT.md v1 solution (a parsed document or its JSON dict) against ``model``.
 
     A solution whose ``instance`` names another instance is refused unless
     ``allow_name_mismatch`` (then the report carries a warning): a file meant for another
-    instance of the same shape would otherwise be judged silently.
+    instance of the same shape would otherwise be judged silently. ``progress`` as in
+    :func:`verify_policy`.
 
     Raises
     ------
@@ -724,7 +745,9 @@ def verify_solution(
         names another instance.
     """
     document = (
-        solution if isinstance(solution, SolutionDocument) else parse_solution(solution, model)
+        solution
+        if isinstance(solution, SolutionDocument)
+        else parse_solution(solution, model, allow_name_mismatch=allow_name_mismatch)
     )
     warnings = []
     if document.instance_name and model.name and document.instance_name != model.name:
@@ -754,6 +777,7 @@ def verify_solution(
         ties=ties,
         reference=reference,
         warnings=tuple(warnings),
+        progress=progress,
     )
 
 
@@ -777,11 +801,13 @@ def verify_files(
     """
     import json
 
-    from theory.format import load_instance, read_json
+    from theory.format import DocumentError, load_instance, read_json
 
     model = load_instance(instance_path)
     try:
         data = read_json(solution_path)
+    except DocumentError as error:  # binary, BOM, too deep, duplicate keys, ...
+        raise SolutionError(f"{error.path or '<document>'}: {error.msg}") from None
     except json.JSONDecodeError as error:
         raise SolutionError(f"<document>: invalid JSON: {error}") from None
     return verify_solution(model, data, ties=ties, reference=reference)

@@ -72,6 +72,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_PROFILES",
+    "MAX_STATES",
     "Deviation",
     "EquilibriaTooLarge",
     "EquilibriumReport",
@@ -90,6 +91,8 @@ __all__ = [
 
 #: The most candidate profiles (after pruning) enumerated unless the caller allows more.
 MAX_PROFILES = 4096
+#: The most states of an instance the enumeration accepts (exact rational linear algebra).
+MAX_STATES = 64
 
 
 class EquilibriaTooLarge(ValueError):
@@ -392,8 +395,14 @@ def pure_stationary(
     Raises
     ------
     EquilibriaTooLarge
-        More than ``max_profiles`` candidate profiles.
+        More than ``max_profiles`` candidate profiles, or more than :data:`MAX_STATES`
+        states.
     """
+    if model.n_states > MAX_STATES:
+        raise EquilibriaTooLarge(
+            f"{model.n_states} states exceed the limit of {MAX_STATES}: the enumeration is "
+            "for small instances"
+        )
     d = data if data is not None else ExactPolicyData(model)
     allowed = implementable_actions(d, ties.margin)
     total = d.n_actions**d.n_states

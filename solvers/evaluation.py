@@ -144,26 +144,20 @@ def _evaluate_episodic(
 
 
 def state_action_transitions(model: PrincipalAgentMDP) -> sp.csr_matrix:
-    """Sparse ``(S*A, S)`` matrix ``P[s*A + a, s'] = Σ_o 𝒪(s,a)(o) T(s,o)(s')``."""
-    n_s, _n_a, _n_o = model.n_states, model.n_actions, model.n_outcomes
-    # block (s): (A, O) outcome probabilities times (O, S) rows of T(s, ·)
-    probs = (
-        sp.block_diag([sp.csr_matrix(model.outcome_probs[s]) for s in range(n_s)], format="csr")
-        if n_s < 2000
-        else _outcome_block(model)
-    )
-    return (probs @ model.transition_matrix).tocsr()
+    """Sparse ``(S*A, S)`` matrix ``P[s*A + a, s'] = Σ_o 𝒪(s,a)(o) T(s,o)(s')``.
 
-
-def _outcome_block(model: PrincipalAgentMDP) -> sp.csr_matrix:
+    ``P = B T`` with ``T`` the ``(S*O, S)`` transition matrix and ``B`` the block-diagonal
+    ``(S*A, S*O)`` matrix whose block ``s`` is the ``(A, O)`` matrix ``𝒪(s, ·)(·)``: its entry
+    ``(s*A + a, s*O + o)`` is ``𝒪(s, a)(o)``, built in one go from the positions of the non-zero
+    probabilities (the same matrix as ``scipy.sparse.block_diag`` of the per-state blocks, which
+    drop zeros too; ``tests/test_evaluation.py`` checks it).
+    """
     n_s, n_a, n_o = model.n_states, model.n_actions, model.n_outcomes
-    rows = np.repeat(np.arange(n_s * n_a), n_o)
-    cols = (
-        np.arange(n_s)[:, None, None] * n_o
-        + np.zeros((1, n_a, 1), dtype=np.int64)
-        + np.arange(n_o)[None, None, :]
-    ).ravel()
-    return sp.csr_matrix((model.outcome_probs.ravel(), (rows, cols)), shape=(n_s * n_a, n_s * n_o))
+    probs = model.outcome_probs.reshape(n_s * n_a, n_o)
+    rows, outcomes = np.nonzero(probs)
+    columns = (rows // n_a) * n_o + outcomes
+    block = sp.csr_matrix((probs[rows, outcomes], (rows, columns)), shape=(n_s * n_a, n_s * n_o))
+    return (block @ model.transition_matrix).tocsr()
 
 
 def _evaluate_discounted(

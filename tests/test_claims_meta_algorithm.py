@@ -94,17 +94,17 @@ def test_meta_uniqueness_catches_a_premature_stop():
     assert not check_meta_uniqueness(DISCOUNTED, meta=meta).holds
 
 
-def test_no_stationary_spe_and_a_period_three_cycle():
+def test_no_pure_stationary_spe_and_a_period_three_cycle():
     """Found by the thorough run (PAPER.md §3 leaves convergence for γ < 1 open): on this
     2-state instance (γ = 9/10) no recommended profile with its minimal contracts — the only
-    candidates for a stationary SPE, since the principal's best contract is always a minimal
+    candidates for a pure stationary SPE, since the principal's best contract is always a minimal
     implementation — is an SPE, and Algorithm 1 cycles with period 3 (an exact repeat)."""
     import itertools
 
     from solvers.meta_algorithm import agent_q_bar_minimal
     from theory.format import load_instance
 
-    model = load_instance(REGRESSIONS / "no-stationary-spe.json")
+    model = load_instance(REGRESSIONS / "meta-cycle-no-pure-spe.json")
     result = meta_algorithm(model, max_iterations=50)
     assert not result.converged and result.cycle_start == 1 and result.iterations == 4
     for profile in itertools.product(range(model.n_actions), repeat=model.n_states):

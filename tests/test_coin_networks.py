@@ -69,3 +69,37 @@ def test_minimal_payment_makes_following_a_best_response_by_the_margin(q, rec, n
     # without nudging it is the paper's max_a Q̄(a) − Q̄(a^p)
     b0 = float(minimal_payment(qt, torch.tensor([rec]), 0.0)[0])
     assert b0 == pytest.approx(max(q) - q[rec], abs=1e-9)
+
+
+def test_gather_members_copies_members_and_slices_run_them():
+    """A net gathered from members of two nets computes, member for member, exactly what the
+    source members compute (member slices run only those members), bit for bit with one CPU
+    thread (with several, the batched product is split differently); copy_members puts them
+    back."""
+    from solvers.coin.networks import copy_members, gather_members
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _check_gather(copy_members, gather_members)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _check_gather(copy_members, gather_members):
+    a, b = QNet(3, 2, members=2, seed=1), QNet(3, 2, members=2, seed=2)
+    parts = [(a, 1), (b, 0), (b, 1)]
+    net = gather_members(parts)
+    obs, extra = torch.rand(3, 6, 4, 3, 3), torch.rand(3, 6, 2)
+    with torch.no_grad():
+        out = net(obs, extra)
+        for j, (src, k) in enumerate(parts):
+            want = src(obs[j : j + 1], extra[j : j + 1], member=k)
+            assert torch.equal(out[j : j + 1], want)
+        assert torch.equal(net(obs[1:], extra[1:], member=slice(1, 3)), out[1:])
+    fresh = QNet(3, 2, members=2, seed=3)
+    copy_members([(net, 1), (net, 2)], fresh)
+    for name, p in fresh.named_parameters():
+        assert torch.equal(p, getattr(b, name))
+    with pytest.raises(ValueError, match="3 members given for a QNet of 2"):
+        copy_members(parts, fresh)

@@ -14,14 +14,24 @@ import numpy as np
 import pytest
 from claims_helpers import REGRESSIONS, THREE
 
-from properties.claims.commitment import check_commitment
+from properties.claims.commitment import (
+    check_commitment,
+    check_commitment_tree,
+    survey_paper_trees,
+    tree_mechanism,
+)
 from solvers.backward_induction import SPESolution, solve_backward_induction
 from solvers.commitment import (
     MAX_COMMITMENT_PROFILES,
+    TreeCommitment,
     check_commitment_size,
     commitment_optimum,
     commitment_policy,
     commitment_profiles,
+    exact_profile_value,
+    tree_commitment,
+    tree_profiles,
+    tree_shape_problem,
 )
 from theory.exact_lp import solve_exact_lp
 from theory.format import solution_from_dict, solution_to_dict, validate_against_schema
@@ -243,3 +253,149 @@ def test_commitment_policy_recommends_the_agents_choice_on_unreachable_states():
     assert policy.value == pytest.approx(0.5, abs=1e-9)
     assert policy.principal_values.tolist() == pytest.approx([0.5, 0.0])
     assert policy.agent_values.tolist() == pytest.approx([0.0, 1.0])
+
+
+# ------------------------------------------- minimal contracts suffice; trees (issue 13)
+def test_every_profiles_lp_optimum_is_its_minimal_contract_value():
+    """The lemma of solvers/commitment.py, on every profile of two depth-3 trees: the joint LP
+    of each profile (HiGHS) and the bottom-up minimal-contract value agree to 1e-12, and a
+    sample of profiles re-evaluated exactly (profile_fixed_point, a third method) agrees too."""
+    for seed in (4, 5):
+        model = paper_tree(depth=3, seed=seed)
+        tree = tree_profiles(model)
+        assert tree.actions.shape == (128, 7) and tree.states.tolist() == list(range(7))
+        lp = commitment_optimum(model, profiles=[tuple(row) for row in tree.actions])
+        assert lp.values.shape == (128,)
+        assert np.max(np.abs(lp.values - tree.principal_values)) < 1e-12
+        for k in (0, 37, 100, 127):
+            exact, _ = exact_profile_value(model, tree.profile(k, model.n_states))
+            assert float(exact) == pytest.approx(tree.principal_values[k], abs=1e-12)
+
+
+def test_tree_commitment_is_the_exact_brute_force_optimum():
+    """On paper_tree(3, 5) the LP-free optimum equals the exact brute force of this module
+    (exact LPs over the payments) *exactly*, with the same profile, and the gap over exact
+    backward induction is TREE_GAP."""
+    model = paper_tree(depth=3, seed=5)
+    value, profile = exact_commitment_value(model)
+    tree = tree_commitment(model)
+    assert tree.value == value and tree.recommended.tolist() == list(profile)
+    spe = solve_backward_induction(model, exact=True).principal_values[model.initial_state]
+    assert tree.value - spe == TREE_GAP
+    assert tree.candidates[0] == int(np.argmax(tree.profiles.principal_values))
+
+
+def test_tree_profiles_on_depth_four_agree_with_the_exact_fixed_point():
+    """Depth 4 (2**15 profiles, beyond the LP's limit): sampled profiles' float values equal
+    their exact self-consistent minimal-contract values, and the 8 best agree with the LP."""
+    model = paper_tree(depth=4, seed=29)
+    tree = tree_profiles(model)
+    assert tree.actions.shape == (2**15, 15)
+    rng = np.random.default_rng(0)
+    for k in rng.choice(2**15, size=6, replace=False):
+        exact, _ = exact_profile_value(model, tree.profile(int(k), model.n_states))
+        assert float(exact) == pytest.approx(tree.principal_values[k], abs=1e-12)
+    best = np.argsort(-tree.principal_values)[:8]
+    lp = commitment_optimum(model, profiles=[tuple(tree.actions[k]) for k in best])
+    assert np.max(np.abs(lp.values - tree.principal_values[best])) < 1e-12
+    optimum = tree_commitment(model)
+    assert float(optimum.value) == pytest.approx(lp.value, abs=1e-12)
+
+
+def test_tree_profiles_by_hand_on_the_three_state_example():
+    """THREE (states s0, sL, sR; action 0 = aL costs 4/5 and gives L w.p. 9/10, aR free with
+    L w.p. 1/10; r^p(L) = 14/9). All aR: nothing paid, 14/90 expected at s0 and 14/90 at the
+    child, 14/45. (aL, aR, aR): unpaid children give the agent 0, so at s0 Δ = 0 − (−4/5) and
+    b(L) = (4/5)/(9/10 − 1/10) = 1, costing 9/10 against 9/10 · 14/9 = 7/5: 1/2, plus 14/90
+    from the child, 59/90. The best, (aL, aL, aR), earns 19/18 (tests above)."""
+    tree = tree_profiles(THREE)
+    rows = {
+        tuple(int(a) for a in row): v
+        for row, v in zip(tree.actions, tree.principal_values, strict=True)
+    }
+    assert len(rows) == 8
+    assert rows[(1, 1, 1)] == pytest.approx(14 / 45, abs=1e-12)
+    assert rows[(0, 1, 1)] == pytest.approx(59 / 90, abs=1e-12)
+    assert max(rows.values()) == pytest.approx(19 / 18, abs=1e-12)
+    assert tree_commitment(THREE).value == Fraction(19, 18)
+
+
+def test_tree_functions_refuse_what_they_cannot_do():
+    diamond = build_model(  # s0 → s1 (o0) or s2 (o1); s1 → s2: s2 has two parents
+        states=["s0", "s1", "s2"],
+        actions=["a0", "a1"],
+        outcomes=["o0", "o1"],
+        initial_state=0,
+        discount=1,
+        outcome_probs=[[["1/2", "1/2"], ["1/4", "3/4"]]] * 3,
+        agent_reward=[[0, -1]] * 3,
+        principal_reward=[[0, 1]] * 3,
+        transitions=[[[[1, 1]], [[2, 1]]], [[[2, 1]], [[2, 1]]], [[], []]],
+        exact=True,
+    )
+    assert "more than one parent" in str(tree_shape_problem(diamond))
+    assert "3 actions" in str(tree_shape_problem(random_instance(3, 3, 2, seed=0)))
+    assert "not episodic" in str(
+        tree_shape_problem(random_instance(3, 2, 2, seed=0, episodic=False))
+    )
+    with pytest.raises(ValueError, match="more than the limit of 64"):
+        tree_profiles(paper_tree(depth=3, seed=0), max_profiles=64)
+    with pytest.raises(ValueError, match=r"profile \[0, 1\] is not one action index"):
+        commitment_optimum(THREE, profiles=[(0, 1)])
+    with pytest.raises(ValueError, match="0 profiles given"):
+        commitment_optimum(THREE, profiles=[])
+
+
+def test_commitment_tree_claim_measures_the_non_credible_recommendation():
+    """paper_tree(3, 5): the commitment optimum recommends a0 at s3 (left child of s1, reached
+    by o0), where the principal — and the SPE — would implement a1 given the committed values
+    below; a0 leaves the agent less rent there."""
+    model = paper_tree(depth=3, seed=5)
+    result = check_commitment_tree(model)
+    assert result.holds, result.explain()
+    m = result.measurements
+    assert m["gap"] == pytest.approx(float(TREE_GAP), abs=1e-15)
+    assert (m["non_credible"], m["non_credible_less_rent"], m["non_credible_level2"]) == (1, 1, 1)
+    assert m["lp_profiles"] == 128 and m["lp_max_difference"] < 1e-12
+    optimum = tree_commitment(model)
+    spe = solve_backward_induction(model, exact=True)
+    _, states = tree_mechanism(model, optimum, spe.recommended)
+    assert [(n.name, n.committed, n.preferred, n.spe_action) for n in states] == [("s3", 0, 1, 1)]
+    assert states[0].gain > 0 and states[0].rent_saved > 0
+    assert check_commitment_tree(paper_tree(depth=3, seed=0)).measurements["non_credible"] == 0
+
+
+def test_commitment_tree_claim_catches_planted_errors():
+    model = paper_tree(depth=3, seed=5)
+
+    def inflated(m: PrincipalAgentMDP) -> TreeCommitment:
+        return replace(tree_commitment(m), value=tree_commitment(m).value + Fraction(1, 100))
+
+    def spe_profile(m: PrincipalAgentMDP) -> TreeCommitment:
+        """Claims the SPE profile is the optimum (its value with the SPE's contracts)."""
+        spe = solve_backward_induction(m, exact=True)
+        value, contracts = exact_profile_value(m, spe.recommended)
+        return replace(
+            tree_commitment(m),
+            value=value,
+            recommended=np.asarray(spe.recommended),
+            contracts=contracts,
+        )
+
+    assert not check_commitment_tree(model, commitment=inflated).holds
+    assert not check_commitment_tree(model, commitment=spe_profile).holds  # LP optimum is higher
+    myopic = functools.partial(commitment_optimum, myopic_agent=True)
+    assert not check_commitment_tree(model, lp=myopic).holds
+    assert not check_commitment_tree(random_instance(3, 2, 2, seed=0, episodic=False)).applicable
+
+
+def test_survey_of_paper_trees_records_each_tree():
+    """The fixed-seed survey behind docs/theorems_run/commitment-trees.jsonl: seeds 4 and 5 of
+    depth 3 both have a positive gap, each from one non-credible a0 where a1 is preferred."""
+    records = list(survey_paper_trees([3], [4, 5]))
+    assert [(r["depth"], r["seed"], r["holds"]) for r in records] == [(3, 4, True), (3, 5, True)]
+    assert Fraction(records[1]["commitment_value"]) - Fraction(records[1]["spe_value"]) == TREE_GAP
+    assert [n["state"] for n in records[1]["non_credible"]] == ["s3"]
+    for r in records:
+        assert r["measurements"]["beats_depth3"] == 1.0
+        assert [(n["committed"], n["preferred"]) for n in r["non_credible"]] == [("a0", "a1")]

@@ -33,7 +33,7 @@ from theory.transforms import first_best_values, no_contract_agent_values
 ROOT = Path(__file__).resolve().parents[1]
 NO_PURE = ROOT / "examples" / "no_pure_stationary_spe.json"
 TWO_SPE = ROOT / "tests" / "regressions" / "two-spe-pareto-ranked.json"
-NO_STATIONARY = ROOT / "tests" / "regressions" / "no-stationary-spe.json"
+NO_STATIONARY = ROOT / "tests" / "regressions" / "meta-cycle-no-pure-spe.json"
 F = Fraction
 
 
@@ -188,7 +188,7 @@ def test_two_pure_spes_differ_only_off_the_reachable_set():
 
 
 def test_mixed_stationary_spe_of_the_no_stationary_regression():
-    """tests/regressions/no-stationary-spe.json: both pure candidates fail; the principal
+    """tests/regressions/meta-cycle-no-pure-spe.json: both pure candidates fail; the principal
     mixing at s1 with a1 w.p. ≈ 0.72615 is an SPE (issue 13). Its exactness: the split
     instance at that rational p passes the checker with tolerance 0."""
     model = load_instance(NO_STATIONARY)
@@ -295,6 +295,9 @@ def test_size_limit_is_refused_clearly():
     model = random_instance(3, 3, 2, seed=0, episodic=False)
     with pytest.raises(EquilibriaTooLarge, match="exceed the limit of 5"):
         equilibria(model, max_profiles=5)
+    chain = random_instance(65, 2, 2, seed=0, episodic=False)
+    with pytest.raises(EquilibriaTooLarge, match="65 states exceed the limit of 64"):
+        equilibria(chain)
 
 
 def test_document_names_every_class_and_what_was_searched():
@@ -311,3 +314,26 @@ def test_document_names_every_class_and_what_was_searched():
     assert document["time_dependent"]["period"] == 3
     assert set(document["searched"]) == {"pure_stationary", "mixed_stationary", "time_dependent"}
     assert document["searched"]["mixed_stationary"]["support_size"] == 2
+
+
+def test_two_pure_spes_that_differ_at_the_initial_state():
+    """tests/regressions/two-spe-differ-at-initial-state.json (random_instance(2, 2, 3,
+    seed=326, episodic=False), found by searching 5,748 random small discounted instances: 75
+    had two or more pure stationary SPEs, 60 of them differing at s0). Exactly two pure SPEs,
+    both states reachable in each, and the second is better for *both* players at s0. The
+    values are recomputed independently by the exact agent facing each SPE's contracts."""
+    model = load_instance(ROOT / "tests" / "regressions" / "two-spe-differ-at-initial-state.json")
+    report = equilibria(model, mixed=False, periodic=False)
+    first, second = report.pure_spes
+    assert (first.fixed_point.recommended, second.fixed_point.recommended) == ((0, 0), (0, 1))
+    for spe in (first, second):
+        exact = evaluate_policy_exact(
+            model, list(spe.fixed_point.recommended), [list(c) for c in spe.fixed_point.contracts]
+        )
+        assert tuple(exact.principal_values.tolist()) == spe.principal_values
+        assert tuple(exact.agent_values.tolist()) == spe.agent_values
+        assert spe.reachable == (True, True)
+    assert first.principal_values[0] == F(32571, 3442) < second.principal_values[0]
+    assert first.agent_values[0] == -1 < second.agent_values[0] == F(-3487, 4342)
+    (pair,) = report.pareto()
+    assert pair["at_initial_state"] == "second" and not pair["differ_only_off_the_reachable_set"]

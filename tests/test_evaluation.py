@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from solvers.backward_induction import solve_backward_induction
 from solvers.evaluation import evaluate_policy, state_action_transitions
@@ -75,6 +76,37 @@ def test_discounted_evaluation_is_bellman_consistent():
     )
     expected = reward + model.discount * p_sa[states, taken] @ evaluation.principal_values
     assert np.allclose(evaluation.principal_values, expected, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        random_instance(7, 3, 4, seed=2, episodic=False),
+        random_instance(9, 2, 2, seed=3),
+        random_instance(5, 3, 3, seed=4, observed_action=True),
+        three_state_example(),
+    ],
+)
+def test_state_action_transitions_is_the_definition(model):
+    """Entry (s·A + a, s') is Σ_o 𝒪(s,a)(o) T(s,o)(s'), summed here by loops over the CSR
+    storage; and the matrix (structure and values) is the product of scipy's block_diag of the
+    per-state outcome matrices with T, the construction it replaces."""
+    n_s, n_a, n_o = model.n_states, model.n_actions, model.n_outcomes
+    expected = np.zeros((n_s * n_a, n_s))
+    for s in range(n_s):
+        for a in range(n_a):
+            for o in range(n_o):
+                for t, q in model.successors(s, o):
+                    expected[s * n_a + a, t] += model.outcome_probs[s, a, o] * q
+    got = state_action_transitions(model)
+    assert np.allclose(got.toarray(), expected, rtol=0, atol=1e-15)
+    blocks = sp.block_diag([sp.csr_matrix(model.outcome_probs[s]) for s in range(n_s)])
+    old = (blocks.tocsr() @ model.transition_matrix).tocsr()
+    got.sort_indices()
+    old.sort_indices()
+    assert got.indptr.tolist() == old.indptr.tolist()
+    assert got.indices.tolist() == old.indices.tolist()
+    assert got.data.tolist() == old.data.tolist()
 
 
 def test_policy_shape_errors():

@@ -3,6 +3,9 @@
 Hand-derived values are from PAPER.md §7 (three-state example): states s0 → {sL, sR}, leaves end
 the episode; 𝒪(aL) = (9/10, 1/10), 𝒪(aR) = (1/10, 9/10) over outcomes (L, R); r(aL) = −4/5,
 r(aR) = 0; r^p(L) = 14/9, r^p(R) = 0; L leads to sL, R to sR.
+
+Every test runs under both exact backends (:mod:`theory.exact_backend`: python-flint and the
+pure-Python reference), selected through ``$PAMDP_EXACT_BACKEND``.
 """
 
 from __future__ import annotations
@@ -16,9 +19,20 @@ from hypothesis import HealthCheck, given, settings
 from properties.strategies import instances
 from solvers.backward_induction import solve_backward_induction
 from solvers.evaluation import evaluate_policy
+from theory.exact_backend import BACKENDS, ENV_VAR, flint_available
 from theory.exact_evaluation import evaluate_policy_exact, solve_linear_exact
 from theory.generators import paper_tree, random_instance, three_state_example
 from theory.model import build_model
+
+
+@pytest.fixture(
+    autouse=True,
+    params=[b for b in BACKENDS if b == "python" or flint_available()],
+)
+def exact_backend(request, monkeypatch):
+    """Run the test under each installed exact backend."""
+    monkeypatch.setenv(ENV_VAR, request.param)
+    return request.param
 
 
 def test_three_state_spe_policy_gamma_one():

@@ -274,3 +274,150 @@ def test_every_stored_v1_file_still_loads():
             validate_against_schema(json.loads(path.read_text()), "instance")
             loaded += 1
     assert loaded >= 10
+
+
+# ------------------------------------------------------------------ fast float path (issue 14)
+def _float_document(model) -> bytes:
+    """The JSON bytes of a model's float view (every number a JSON float or integer)."""
+    from dataclasses import replace
+
+    return json.dumps(instance_to_dict(replace(model, exact=None))).encode()
+
+
+def _same_model(fast, slow) -> None:
+    """Number for number: names, floats bit for bit, and the exact views."""
+    assert (fast.states, fast.actions, fast.outcomes) == (slow.states, slow.actions, slow.outcomes)
+    assert (fast.initial_state, fast.observed_action, fast.name) == (
+        slow.initial_state,
+        slow.observed_action,
+        slow.name,
+    )
+    assert fast.discount == slow.discount
+    for field in (
+        "outcome_probs",
+        "agent_reward",
+        "principal_reward",
+        "transition_offsets",
+        "transition_next",
+        "transition_prob",
+    ):
+        a, b = getattr(fast, field), getattr(slow, field)
+        assert a.shape == b.shape and a.tobytes() == b.tobytes(), field
+    assert _exact_arrays(fast) == _exact_arrays(slow)
+
+
+_FAST_CASES = [
+    *(
+        (f"random-{seed}", lambda seed=seed: random_instance(7, 3, 2, seed=seed, episodic=seed % 2))
+        for seed in range(6)
+    ),
+    ("random-observed", lambda: random_instance(5, 3, 3, seed=9, observed_action=True)),
+    ("tree-5", lambda: paper_tree(5, 3)),
+    ("tree-observed", lambda: paper_tree(4, 1, observed_action=True)),
+]
+
+
+@pytest.mark.parametrize("build", [b for _, b in _FAST_CASES], ids=[n for n, _ in _FAST_CASES])
+def test_fast_path_equals_the_exact_reader_number_for_number(build):
+    """The fast reader gives the reference reader's model: the same floats bit for bit and the
+    same exact numbers, but builds no rational until asked (lazy exactness)."""
+    from theory.fastjson import fast_instance
+
+    raw = _float_document(build())
+    fast = fast_instance(raw)
+    assert fast is not None
+    assert fast.exact is None and "_exact_view" not in fast.__dict__  # nothing exact built yet
+    _same_model(fast, instance_from_dict(loads_json(raw)))
+
+
+def test_fast_path_reads_indented_and_exponent_forms():
+    """White space, ``1e-05`` exponents and ``1.0`` integers are read by value."""
+    from theory.fastjson import fast_instance
+
+    model = paper_tree(3, 0)
+    document = instance_to_dict(model)
+    document["agent_reward"][0][1] = 1e-05
+    document["principal_reward"][1][0] = 1.0
+    raw = json.dumps(document, indent=2).encode()
+    fast = fast_instance(raw)
+    assert fast is not None
+    _same_model(fast, instance_from_dict(loads_json(raw)))
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["0.10000000000000000001", "1e-400", "123456789012345678901", '"1/3"', '"0.5"'],
+)
+def test_numbers_a_float_cannot_hold_go_to_the_exact_reader(tmp_path, token):
+    """A decimal longer than its float's shortest decimal, an underflow, a big integer or a
+    string number: the fast path declines and load_instance keeps the exact value."""
+    from theory.fastjson import fast_instance
+    from theory.numbers import parse_number
+
+    document = instance_to_dict(paper_tree(3, 0))
+    document["agent_reward"][2][1] = "@@"
+    raw = json.dumps(document).replace('"@@"', token).encode()
+    assert fast_instance(raw) is None
+    path = tmp_path / "instance.json"
+    path.write_bytes(raw)
+    model = load_instance(path, fast=True)
+    assert model.exact_data().agent_reward[2, 1] == parse_number(token.strip('"'))
+
+
+def test_fast_path_gives_the_reference_message_for_every_hostile_case(tmp_path):
+    """The hostile-input catalogue through the fast path: the same verdict and message."""
+    from test_hostile_input import INSTANCE_CASES
+
+    for number, case in enumerate(INSTANCE_CASES):
+        if "100MB" in case.name:
+            continue  # the same case runs through the fast path in test_hostile_input
+        path = tmp_path / f"case-{number}.json"
+        path.write_bytes(case.build())
+        outcomes = []
+        for fast in (True, False):
+            try:
+                outcomes.append(("ok", _exact_arrays(load_instance(path, fast=fast))))
+            except InstanceError as error:
+                outcomes.append(("error", str(error)))
+        assert outcomes[0] == outcomes[1], case.name
+
+
+def test_duplicate_keys_anywhere_are_refused_by_the_fast_path_too(tmp_path):
+    raw = _float_document(paper_tree(3, 0)).replace(
+        b'"discount": 1', b'"discount": 1, "discount": 0'
+    )
+    path = tmp_path / "duplicate.json"
+    path.write_bytes(raw)
+    with pytest.raises(InstanceError, match="discount: duplicate key"):
+        load_instance(path, fast=True)
+
+
+def test_fast_solution_writer_writes_the_numbers_of_solution_to_dict(tmp_path):
+    """The vectorised writer and solution_to_dict give the same document (numbers compared as
+    exact values: the writer may write 0.0 where solution_to_dict writes 0)."""
+    from solvers.solve import solve
+    from theory.fastjson import write_solution
+
+    model = paper_tree(5, 1)
+    solution = solve(model).solution
+    arguments = dict(principal_values=solution.principal_values, agent_values=solution.agent_values)
+    path = tmp_path / "solution.json"
+    write_solution(path, model, solution.recommended, solution.contracts, **arguments)
+    fast = json.loads(path.read_text())
+    slow = solution_to_dict(model, solution.recommended, solution.contracts, **arguments)
+    assert json.dumps(fast, sort_keys=True) == json.dumps(
+        json.loads(json.dumps(slow), parse_int=float), sort_keys=True
+    )
+    document = solution_from_dict(fast, model)
+    assert document.contracts_float().tobytes() == np.asarray(solution.contracts).tobytes()
+
+
+def test_fast_solution_writer_refuses_nan(tmp_path):
+    from theory.fastjson import write_solution
+
+    model = paper_tree(2, 0)
+    contracts = np.zeros((model.n_states, model.n_outcomes))
+    contracts[1, 0] = np.nan
+    with pytest.raises(ValueError, match="contract: not a finite number"):
+        write_solution(tmp_path / "s.json", model, [0] * model.n_states, contracts)
+    assert not (tmp_path / "s.json").exists()

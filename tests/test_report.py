@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -18,8 +19,6 @@ from theory.model import PrincipalAgentMDP
 
 
 def short_solver(model: PrincipalAgentMDP) -> SPESolution:
-    from dataclasses import replace
-
     solution = solve_backward_induction(model)
     return replace(solution, contracts=solution.contracts * 0.99)
 
@@ -150,3 +149,85 @@ def test_pamdp_theorems_from_json(tmp_path, capsys):
 def test_pamdp_theorems_rejects_bad_arguments(argv: Any, capsys):
     assert main(["theorems", *argv]) == 2
     assert "pamdp theorems" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- sharding
+def test_claim_shards_chunk_a_claim_with_derived_seeds():
+    import hashlib
+
+    one = rp.claim_shards([claim("spe")], "ci", seed_value=0, max_examples=25)
+    assert [s.key for s in one] == ["spe#1/1"]
+    # unchunked: exactly the unsharded run (the run's seed, the profile's derandomize)
+    assert one[0].arguments == {
+        "claim": "spe",
+        "profile": "ci",
+        "index": 0,
+        "count": 1,
+        "max_examples": 25,
+        "seed": 0,
+        "derandomize": True,
+    }
+    assert rp.claim_shards([claim("spe")], "ci", max_examples=25, chunk=25) == one
+    three = rp.claim_shards([claim("spe"), claim("theorem-3.3")], "ci", seed_value=7, chunk=60)
+    # the ci profile's 150 instances in chunks of 60: 60 + 60 + 30, per claim, in claim order
+    assert [s.key for s in three] == [
+        *(f"spe#{i}/3" for i in (1, 2, 3)),
+        *(f"theorem-3.3#{i}/3" for i in (1, 2, 3)),
+    ]
+    assert [s.arguments["max_examples"] for s in three] == [60, 60, 30] * 2
+    assert not any(s.arguments["derandomize"] for s in three)
+    digest = hashlib.sha256(b"pamdp/theorem-shard@1:7:spe:1").digest()
+    assert three[1].arguments["seed"] == int.from_bytes(digest[:8], "big") // 2
+    assert len({s.arguments["seed"] for s in three}) == 6
+
+
+def _shard_result(tried: int, failures: int, *, found: str | None, witness: float | None):
+    return {
+        "tried": tried,
+        "skipped": 1,
+        "failures": failures,
+        "errors": 0,
+        "measurements": [{"gap": float(i), "depth": 1, "iterations": 2} for i in range(tried)],
+        "counterexample": None
+        if found is None
+        else {"instance": {"name": found}, "arguments": {"x": 1}, "violations": [found]},
+        "witness": None if witness is None else {"value": witness, "instance": {"w": witness}},
+        "seconds": 1.5,
+    }
+
+
+def test_merge_shards_sums_counts_and_takes_the_first_failing_shard(tmp_path):
+    results = [
+        _shard_result(2, 0, found=None, witness=0.5),
+        _shard_result(3, 1, found="first", witness=0.75),
+        _shard_result(1, 1, found="second", witness=0.75),
+    ]
+    spe = claim("spe")
+    shards = rp.claim_shards([spe], "ci", max_examples=6, chunk=2)
+    merged = rp.merge_shards(spe, shards, results, out_dir=tmp_path, profile_name="ci")
+    assert (merged.tried, merged.skipped, merged.failures, merged.errors) == (6, 3, 2, 0)
+    assert merged.counterexample == {"name": "first"} and merged.violations == ("first",)
+    assert merged.witness == {"w": 0.75}  # the largest; the earlier shard's on a tie
+    assert merged.seconds == 4.5
+    # gaps 0, 1 | 0, 1, 2 | 0: min 0, max 2, mean 4/6; 3 of 6 above the threshold
+    assert merged.summary["gap"] == {"min": 0.0, "mean": 4 / 6, "max": 2.0, "n": 6, "positive": 3}
+    case = json.loads((tmp_path / "spe.case.json").read_text())
+    assert case["violations"] == ["first"] and case["shard"]["index"] == 1
+    assert json.loads((tmp_path / "spe.json").read_text()) == {"name": "first"}
+
+
+def test_run_claim_is_the_single_shard_of_the_report():
+    scaling = claim("metamorphic-scaling")
+    (shard,) = rp.claim_shards([scaling], "ci", max_examples=12)
+    direct = rp.run_claim(scaling, "ci", max_examples=12)
+    merged = rp.merge_shards(scaling, [shard], [rp.run_theorem_shard(shard.arguments)])
+    assert replace(direct, seconds=0.0) == replace(merged, seconds=0.0)
+
+
+def test_fixed_local_constants_empties_the_harvested_pool_and_restores_it():
+    from hypothesis.internal.conjecture import providers
+
+    getter = providers._get_local_constants
+    with rp.fixed_local_constants():
+        assert len(providers._get_local_constants()) == 0
+    assert providers._get_local_constants is getter

@@ -362,3 +362,65 @@ def test_coin_ctrl_c_checkpoints_and_the_printed_command_resumes_exactly(
         for d in (straight, out)
     ]
     assert curves[0] == curves[1]
+
+
+# ================================================================== sweeps on Ray workers
+needs_ray = pytest.mark.skipif(
+    not __import__("solvers.distributed").distributed.ray_available(),
+    reason="Ray (the distributed extra) not installed",
+)
+
+
+@needs_ray
+def test_tree_trials_on_two_ray_workers_match_the_serial_sweep(tmp_path: Path) -> None:
+    """3 tiny trials as shards: the same deterministic results and summary on 2 workers."""
+    import ray
+
+    argv = ["--depth", "3", "--trials", "3", "--iterations", "120", "--validate-every", "60"]
+    serial, on_ray = tmp_path / "serial", tmp_path / "ray"
+    assert train.run_tree(_tree_args(*argv, "-o", str(serial), "--no-progress")) == 0
+    assert train.run_tree(_tree_args(*argv, "-o", str(on_ray), "--workers", "2")) == 0
+    assert not ray.is_initialized()
+    for t in range(3):
+        trial = f"trial_{t:02d}/results.json"
+        assert _deterministic(on_ray / trial) == _deterministic(serial / trial)
+        assert _deterministic(on_ray / trial)["seed"] == train.trial_seed(0, t)
+    summaries = [json.loads((d / "summary.json").read_text()) for d in (serial, on_ray)]
+    assert summaries[0]["finals"] == summaries[1]["finals"]
+    assert summaries[0]["aggregate"] == summaries[1]["aggregate"]
+    journal = (on_ray / "shards.jsonl").read_text().splitlines()
+    assert sorted(json.loads(x)["shard"] for x in journal[1:]) == [
+        "trial_00",
+        "trial_01",
+        "trial_02",
+    ]
+    # everything journalled: --resume starts no worker and rewrites the same summary
+    assert train.run_tree(_tree_args(*argv, "-o", str(on_ray), "--workers", "2", "--resume")) == 0
+    assert json.loads((on_ray / "summary.json").read_text())["finals"] == summaries[0]["finals"]
+
+
+@needs_ray
+def test_coin_seeds_on_two_ray_workers_match_the_serial_seeds(tmp_path: Path) -> None:
+    config = _tiny_config(tmp_path)
+    serial, on_ray = tmp_path / "serial", tmp_path / "ray"
+    base = ["--config", config, "--seeds", "1", "2", "--no-progress"]
+    assert train.run_coin(_coin_args(*base, "-o", str(serial))) == 0
+    assert train.run_coin(_coin_args(*base, "-o", str(on_ray), "--workers", "2")) == 0
+    for seed in (1, 2):
+        runs = [
+            json.loads((d / f"seed_{seed}" / "results.json").read_text()) for d in (serial, on_ray)
+        ]
+        curves = [{k: v["curve"] for k, v in r["phases"].items()} for r in runs]
+        assert curves[0] == curves[1] and runs[0]["summary"] == runs[1]["summary"]
+    summaries = [json.loads((d / "summary.json").read_text()) for d in (serial, on_ray)]
+    assert summaries[0]["per_seed"] == summaries[1]["per_seed"]
+
+
+def test_sweep_workers_without_ray_is_exit_2_naming_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)
+    with pytest.raises(InvalidInput, match=r"--workers 2 needs Ray.*pamdp\[distributed\]"):
+        train.run_tree(_tree_args("--depth", "3", "-o", str(tmp_path / "t"), "--workers", "2"))
+    with pytest.raises(InvalidInput, match="--workers 2 needs Ray"):
+        train.run_coin(_coin_args("-o", str(tmp_path / "c"), "--workers", "2"))

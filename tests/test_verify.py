@@ -1,4 +1,5 @@
-"""Tests of properties.verify and ``pamdp verify`` (issue 4): exact SPE verification."""
+"""Tests of properties.verify and ``pamdp verify`` (issues 4, 12): exact SPE verification and
+the learned-policy report (ratios, accuracy, deviations, nudges)."""
 
 from __future__ import annotations
 
@@ -32,10 +33,11 @@ from theory.format import (
 from theory.generators import paper_tree, random_instance, three_state_example
 from theory.spe import NEGATIVE_PAYMENT, NOT_FOLLOWED, OVERPAYMENT, PRINCIPAL_DEVIATION
 from theory.spe import minimal_contract as _minimal
-from theory.ties import EXACT_TIES
+from theory.ties import DEFAULT_TIES, EXACT_TIES
 
 #: A two-state discounted instance found by ``pamdp fuzz`` on which neither recommendation in
-#: the looping state s2 is an equilibrium (see test_discounted_instance_without_markov_spe).
+#: the looping state s2 is a pure stationary equilibrium (see
+#: test_discounted_instance_without_pure_stationary_spe).
 NO_SPE_INSTANCE = Path(__file__).resolve().parents[1] / "examples" / "no_pure_stationary_spe.json"
 
 
@@ -182,7 +184,7 @@ def test_discounted_meta_algorithm_solution_verifies():
         assert gap is not None and abs(gap) < F(1, 10**6)
 
 
-def test_discounted_instance_without_markov_spe():
+def test_discounted_instance_without_pure_stationary_spe():
     """A finding (PAPER.md §3, "the SPE need not be unique ... or cycle"): in this two-state,
     γ = 9/10 instance s0 is absorbing (the agent takes a2 for free, worth 1/10 a step, so
     V^a(s0) = 1) and at s2 outcome o1 loops back to s2. Write x = V^a(s2).
@@ -344,19 +346,19 @@ def test_a_nudging_policy_is_reported_as_nudge_with_its_margin():
 def test_a_policy_the_agent_deviates_from_is_compared_state_by_state():
     """SPE contracts at s0 and sL, none at sR (still recommending aL). At sR the unpaid agent
     takes aR (it prefers it by 4/5), so V^p(sR) = 1/10 · 14/9 = 7/45, short of the SPE's 1/2
-    by 13/90. At s0, V^a(sR) = 0 makes aL worth −4/5 + 9/10 · 1/10 + 9/10 = 19/100 against
+    by 31/90. At s0, V^a(sR) = 0 makes aL worth −4/5 + 9/10 · 1/10 + 9/10 = 19/100 against
     aR's 1/10 · 1/10 + 1/10 = 11/100: the agent follows, reaching sL with probability 9/10
     and sR with 1/10. Every recommendation is the SPE's (accuracy 3/3), weighted too."""
     model = three_state_example()
     report = verify_policy(model, [0, 0, 0], [[1, 0], [1, 0], [0, 0]])
     [(check, shortfall)] = report.deviations()
-    assert check.name == "sR" and check.follow_deficit == F(4, 5) and shortfall == F(13, 90)
+    assert check.name == "sR" and check.follow_deficit == F(4, 5) and shortfall == F(31, 90)
     assert report.accuracy() == (3, 3)
     assert report.visits == pytest.approx((1.0, 0.9, 0.1))
     assert report.visit_weighted_accuracy() == pytest.approx(1.0)
     text = report.summary()
     assert "the agent deviates in 1 state: sR (recommended aL, takes aR" in text
-    assert "principal short by 13/90" in text
+    assert "principal short by 31/90" in text
     rows = [line.split() for line in text.splitlines() if line.startswith("  sR ")]
     assert rows and rows[0][1:4] == ["aL", "aL", "aR"]  # rec, SPE, agent
     # a recommendation that differs from the SPE's counts against the accuracy
@@ -373,7 +375,7 @@ def test_json_numbers_are_exact_and_float_and_the_gap_sign_is_stated():
     assert document["principal_utility"]["float"] == float(report.principal_utility)
     assert document["gap_convention"].startswith("reference minus policy")
     assert document["principal_gap"]["exact"] == str(1 - report.principal_utility)
-    assert document["deviations"][0]["principal_shortfall"]["exact"] == "13/90"
+    assert document["deviations"][0]["principal_shortfall"]["exact"] == "31/90"
     assert document["states"][2]["spe_recommended"] == "aL"
 
 

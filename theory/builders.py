@@ -209,7 +209,7 @@ def instance_from_states(
         )
         if not observed_action or "outcome_probs" in spec:
             probs.append(_per(spec.get("outcome_probs"), actions, f"{where}.outcome_probs"))
-        row = []
+        row: list[list[list[Any]]] = []
         for o, target in enumerate(
             _per(spec.get("next", {}), outcome_names, f"{where}.next", default=False)
         ):

@@ -53,10 +53,10 @@ action that is really unimplementable.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import SupportsIndex
+from typing import Any, SupportsIndex
 
 from theory.exact_lp import (
     CertificateError,
@@ -75,6 +75,7 @@ __all__ = [
     "contract_lp",
     "minimal_contract_exact",
     "minimal_contracts_exact_all_actions",
+    "two_outcome_contract",
 ]
 
 _ZERO = Fraction(0)
@@ -317,3 +318,61 @@ def minimal_contracts_exact_all_actions(
     """:func:`minimal_contract_exact` for every action of one state, in action order."""
     q, probs, xi = _inputs(q_bar, outcome_probs, margin)
     return [_solve(q, probs, a, xi) for a in range(len(q))]
+
+
+def two_outcome_contract(
+    q_bar: Sequence[Any], probs: Sequence[Sequence[Any]], action: int, margin: Any, zero: Any
+) -> tuple[tuple[Any, Any], bool, Any]:
+    """The minimal implementation (P) with two outcomes in closed form, in any exact numbers.
+
+    The same answer as :func:`minimal_contract_exact` (contract, implementable, expected
+    payment; no certificate) for exact distributions over two outcomes, with no LP: write
+    ``p_a = 𝒪(a)(o1)``, ``d = b(o1) − b(o0)`` and ``c_a = Q̄(a) − Q̄(a^p) + ξ``. Every
+    constraint of (P) reads ``(p_{a^p} − p_a) d ≥ c_a``, so ``d ∈ [low, high]`` with
+    ``low = max_{p_a < p_{a^p}} c_a / (p_{a^p} − p_a)`` and
+    ``high = min_{p_a > p_{a^p}} c_a / (p_{a^p} − p_a)``; an action with ``p_a = p_{a^p}``
+    needs ``c_a ≤ 0``. The cheapest contract with a given ``d`` pays only on o1 (``d > 0``)
+    or only on o0 (``d < 0``) at cost ``p_{a^p} d`` resp. ``(1 − p_{a^p}) (−d)``, V-shaped
+    with minimum 0 at ``d = 0``; so the optimum is ``b = 0`` if ``0 ∈ [low, high]``,
+    ``(0, low)`` if ``low > 0``, ``(−high, 0)`` if ``high < 0``.
+
+    It is the contract the simplex returns: ``low > 0`` needs some ``p_a < p_{a^p}``, so
+    ``p_{a^p} > 0`` and ``b(o0) = 0`` is forced (``b(o1) − b(o0) ≥ low`` at cost
+    ``b(o1) = low`` leaves ``b(o0) ≤ 0``), and symmetrically for ``high < 0``; the optimum
+    ``b = 0`` is unique up to payments on an outcome ``a^p`` never produces, which the
+    canonical form of :func:`minimal_contract_exact` sets to 0. (``tests/test_exact_backend.py``
+    checks the agreement on random two-outcome states with and without a margin.)
+
+    Parameters
+    ----------
+    q_bar : ``Q̄(s, ·)``; probs : rows ``(𝒪(a)(o0), 𝒪(a)(o1))``; action : ``a^p``;
+    margin : ξ; zero : the number type's zero (``Fraction(0)`` or ``fmpq(0)``).
+
+    Returns
+    -------
+    ``(contract, implementable, expected_payment)``; ``(zero, zero), False, None`` when
+    unimplementable.
+    """
+    p_rec = probs[action][1]
+    low: Any = None
+    high: Any = None
+    for a, row in enumerate(probs):
+        if a == action:
+            continue
+        c = q_bar[a] - q_bar[action] + margin
+        gap = p_rec - row[1]
+        if gap > 0:
+            bound = c / gap
+            low = bound if low is None or bound > low else low
+        elif gap < 0:
+            bound = c / gap
+            high = bound if high is None or bound < high else high
+        elif c > 0:
+            return (zero, zero), False, None
+    if low is not None and high is not None and low > high:
+        return (zero, zero), False, None
+    if low is not None and low > 0:
+        return (zero, low), True, p_rec * low
+    if high is not None and high < 0:
+        return (-high, zero), True, probs[action][0] * -high
+    return (zero, zero), True, zero

@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -80,6 +81,20 @@ class DocumentError(json.JSONDecodeError):
 
 def _rebuild_document_error(message: str, pos: int, path: str) -> DocumentError:
     return DocumentError(message, pos, path=path)
+
+
+def check_document(raw: bytes) -> None:
+    """The checks of :func:`decode_document` without building the text (an ASCII document,
+    the usual large case, is valid UTF-8 as it stands).
+
+    Raises
+    ------
+    DocumentError
+        As :func:`decode_document`.
+    """
+    if raw.isascii() and raw.find(b"\x00") < 0:
+        return
+    decode_document(raw)
 
 
 def decode_document(raw: bytes) -> str:
@@ -184,6 +199,10 @@ def read_json(path: str | Path) -> Any:
     OSError
         The file cannot be read.
     """
+    if str(path).endswith(".npz"):  # the binary companion (theory.binary), as its document
+        from theory.binary import document_npz
+
+        return document_npz(path)
     return loads_json(Path(path).read_bytes())
 
 
@@ -261,6 +280,8 @@ def _require_names(data: dict[str, Any], field_name: str) -> list[Any]:
     names = _require_list(data, field_name)
     if not names:
         raise InstanceError(field_name, "must not be empty", value=names)
+    if set(map(type, names)) == {str} and len(set(names)) == len(names):
+        return names
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
         if not isinstance(name, str):
@@ -335,17 +356,10 @@ def _transitions_with_integer_indices(transitions: Any) -> Any:
     return out
 
 
-def instance_from_dict(data: Any) -> PrincipalAgentMDP:
-    """Build a model from a parsed FORMAT.md v1 instance, rejecting any malformed field.
-
-    Strict: a field that is not in docs/FORMAT.md, not ``x-…`` and not ``extensions`` is an
-    error naming it (with a suggestion for a near miss such as ``observed_actoin``).
-
-    Raises
-    ------
-    theory.model.InstanceError
-        The first malformed field, naming it, its indices and (an excerpt of) its value.
-    """
+def _instance_header(data: Any) -> tuple[str, bool, list[Any], list[Any], list[Any], str]:
+    """The checks of an instance before its number arrays (both readers share them): the
+    document is an object of known fields with the right format, names and initial state.
+    Returns ``(name, observed_action, states, actions, outcomes, initial_state)``."""
     if not isinstance(data, dict):
         raise InstanceError(
             "<document>", "an instance must be a JSON object", value=type(data).__name__
@@ -373,11 +387,26 @@ def instance_from_dict(data: Any) -> PrincipalAgentMDP:
         raise InstanceError("initial_state", "must be a state name", value=initial)
     if initial not in states:
         raise InstanceError("initial_state", "unknown state name", value=initial)
-    n_s, n_a, n_o = len(states), len(actions), len(outcomes)
     if observed and outcomes != actions:
         raise InstanceError(
             "outcomes", "with observed_action, outcomes must equal actions", value=outcomes
         )
+    return name, observed, states, actions, outcomes, initial
+
+
+def instance_from_dict(data: Any) -> PrincipalAgentMDP:
+    """Build a model from a parsed FORMAT.md v1 instance, rejecting any malformed field.
+
+    Strict: a field that is not in docs/FORMAT.md, not ``x-…`` and not ``extensions`` is an
+    error naming it (with a suggestion for a near miss such as ``observed_actoin``).
+
+    Raises
+    ------
+    theory.model.InstanceError
+        The first malformed field, naming it, its indices and (an excerpt of) its value.
+    """
+    name, observed, states, actions, outcomes, initial = _instance_header(data)
+    n_s, n_a, n_o = len(states), len(actions), len(outcomes)
     probs = data.get("outcome_probs")
     if probs is None:
         probs = [[[1 if o == a else 0 for o in range(n_o)] for a in range(n_a)] for _ in range(n_s)]
@@ -418,8 +447,22 @@ def _show(value: Any) -> Any:
     return str(value) if isinstance(value, Fraction) else value
 
 
-def load_instance(path: str | Path) -> PrincipalAgentMDP:
-    """Read a FORMAT.md v1 instance file (numbers kept exact).
+#: Documents at least this large are read by the fast path first
+#: (:func:`theory.fastjson.fast_instance`).
+FAST_PATH_BYTES = 1 << 20
+
+
+def load_instance(
+    path: str | Path, *, fast: bool | None = None, progress: Any = None
+) -> PrincipalAgentMDP:
+    """Read an instance file: FORMAT.md v1 JSON, or the binary companion ``.npz``
+    (:mod:`theory.binary`, chosen by the suffix).
+
+    JSON documents of :data:`FAST_PATH_BYTES` or more (or any with ``fast=True``) are read by
+    :func:`theory.fastjson.fast_instance` when they can be (a float model, exact view
+    lossless); every other one, and every document the fast path declines, by the reference
+    reader, which keeps each number exact. Either way the numbers, checks and messages are the same.
+    ``progress(message)``, if given, is called with a short note of the path taken.
 
     Raises
     ------
@@ -429,13 +472,35 @@ def load_instance(path: str | Path) -> PrincipalAgentMDP:
     OSError
         The file cannot be read.
     """
+    if str(path).endswith(".npz"):
+        from theory.binary import load_instance_npz
+
+        return load_instance_npz(path)
     try:
-        data = read_json(path)
+        if fast or (fast is None and _file_size(path) >= FAST_PATH_BYTES):
+            from theory.fastjson import fast_instance
+
+            model = fast_instance(Path(path))  # reads the file itself, to release the bytes
+            if model is not None:
+                return model
+            if progress is not None:
+                progress("not a float-only instance: reading every number exactly")
+        data = loads_json(Path(path).read_bytes())
     except DocumentError as error:
         raise InstanceError(error.path or "<document>", error.msg) from None
     except json.JSONDecodeError as error:
         raise InstanceError("<document>", f"invalid JSON: {error}") from None
     return instance_from_dict(data)
+
+
+def _file_size(path: str | Path) -> int:
+    """The size of a regular file; 0 for anything else (read by the reference reader, which
+    reports what it is)."""
+    try:
+        status = Path(path).stat()
+    except OSError:
+        return 0
+    return status.st_size if stat.S_ISREG(status.st_mode) else 0
 
 
 def _number_out(value: Any, exact: bool) -> int | float | str:
@@ -513,7 +578,18 @@ def dump_json(data: Any, path: str | Path | None = None, *, indent: int | None =
 
 
 def save_instance(model: PrincipalAgentMDP, path: str | Path) -> None:
-    """Write a model as a FORMAT.md v1 instance file, atomically (see :func:`dump_json`)."""
+    """Write a model as a FORMAT.md v1 instance file, atomically (see :func:`dump_json`);
+    ``.npz``: the binary companion (:func:`theory.binary.save_instance_npz`)."""
+    if str(path).endswith(".npz"):
+        from theory.binary import save_instance_npz
+
+        save_instance_npz(model, path)
+        return
+    if model.exact is None:  # a float model: vectorised and streamed (the same document)
+        from theory.fastjson import write_instance
+
+        write_instance(path, model)
+        return
     dump_json(instance_to_dict(model), path)
 
 
@@ -728,7 +804,19 @@ def load_solution(
     OSError
         The file cannot be read.
     """
+    if str(path).endswith(".npz"):
+        from theory.binary import solution_document_npz
+
+        return solution_from_dict(
+            solution_document_npz(path), model, allow_name_mismatch=allow_name_mismatch
+        )
     try:
+        if _file_size(path) >= FAST_PATH_BYTES:  # a large float solution: straight to floats
+            from theory.fastjson import fast_solution
+
+            document = fast_solution(Path(path), model)
+            if document is not None:
+                return document
         data = read_json(path)
     except DocumentError as error:
         raise SolutionError(f"{error.path or '<document>'}: {error.msg}") from None

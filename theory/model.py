@@ -23,7 +23,11 @@ re-loading never changes the exact instance.
 
 from __future__ import annotations
 
+import itertools
+import math
+import operator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
 from typing import Any
@@ -32,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from theory.exact_backend import coprime_fraction
 from theory.numbers import excerpt, to_fraction
 
 FloatArray = npt.NDArray[np.float64]
@@ -62,11 +67,94 @@ class InstanceError(ValueError):
 
 
 def fraction_array(values: Any) -> ObjectArray:
-    """An object array of :class:`fractions.Fraction` with the shape of ``values``."""
+    """An object array of :class:`fractions.Fraction` with the shape of ``values``.
+
+    Each number is read by :func:`theory.numbers.to_fraction`. A finite float array is read
+    value by value over its *distinct* values only (``np.unique``), each one as the shortest
+    decimal that prints as it (``Fraction(repr(x))``, computed through
+    :class:`decimal.Decimal`, which is exact) and indexed back, so equal floats share one
+    Fraction: the same Fractions, several times faster on instances with repeated numbers.
+    """
+    if (
+        isinstance(values, np.ndarray)
+        and values.dtype.kind == "f"
+        and values.size
+        and bool(np.isfinite(values).all())
+    ):
+        distinct, inverse = np.unique(values, return_inverse=True)
+        converted = np.empty(len(distinct), dtype=object)
+        converted[:] = _float_fractions(distinct.tolist())
+        return converted[inverse.reshape(-1)].reshape(values.shape)
     array = np.asarray(values, dtype=object)
     out = np.empty(array.shape, dtype=object)
     for index, value in np.ndenumerate(array):
         out[index] = to_fraction(value)
+    return out
+
+
+def _float_fraction(value: float) -> Fraction:
+    """``Fraction(repr(value))`` for a finite float: the decimal of ``repr`` read by
+    :class:`decimal.Decimal`, whose ``as_integer_ratio`` is in lowest terms."""
+    return coprime_fraction(*Decimal(repr(value)).as_integer_ratio())
+
+
+def _float_fractions(values: list[float]) -> list[Fraction]:
+    """``[Fraction(repr(x)) for x in values]`` for finite floats, in bulk.
+
+    ``repr`` writes a finite float as ``[-]digits.digits`` (exactly one point), or with an
+    exponent for ``|x| < 10⁻⁴`` or ``|x| ≥ 10¹⁶``. Without an exponent the number is the integer
+    written with the point removed over ``10**k``, ``k`` the number of digits after the point;
+    dividing both by their gcd gives lowest terms. Every step runs over the whole list at once
+    (one joined string, ``map`` of C functions); numbers with an exponent go through
+    :func:`_float_fraction`. ``tests/test_exact_backend.py`` checks the identity.
+    """
+    texts = list(map(repr, values))
+    exponent = [i for i, text in enumerate(texts) if "e" in text]
+    for i in exponent:
+        texts[i] = "0.0"
+    joined = " ".join(texts)
+    chars = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+    points = np.flatnonzero(chars == ord("."))
+    ends = np.append(np.flatnonzero(chars == ord(" ")), len(chars))
+    numerators = list(map(int, joined.replace(".", "").split(" ")))
+    denominators = list(map(pow, itertools.repeat(10), (ends - points - 1).tolist()))
+    common = list(map(math.gcd, numerators, denominators))
+    out = list(
+        map(
+            coprime_fraction,
+            map(operator.floordiv, numerators, common),
+            map(operator.floordiv, denominators, common),
+        )
+    )
+    for i in exponent:
+        out[i] = _float_fraction(values[i])
+    return out
+
+
+def _fraction_rows(values: FloatArray) -> ObjectArray:
+    """:func:`fraction_array` of the rows of a 2-d float array, each row divided by its exact
+    sum as :func:`normalise_exact_rows` does; the work is done once per distinct row (rows
+    compared as bytes, so ``-0.0`` and ``0.0`` make two rows with the same Fractions)."""
+    if not values.size or not bool(np.isfinite(values).all()):
+        out = fraction_array(values)
+        normalise_exact_rows(out)
+        return out
+    values = np.ascontiguousarray(values)
+    keys = values.view(np.dtype((np.void, values.dtype.itemsize * values.shape[1])))
+    _, first, inverse = np.unique(keys.reshape(-1), return_index=True, return_inverse=True)
+    rows = fraction_array(values[first])
+    normalise_exact_rows(rows)
+    return rows[inverse.reshape(-1)]
+
+
+def _fraction_groups(values: FloatArray, offsets: IntArray) -> ObjectArray:
+    """:func:`fraction_array` of CSR values with :func:`normalise_exact_groups` applied,
+    groups of equal length done as the rows of one array by :func:`_fraction_rows`."""
+    out = fraction_array(values) if values.size else np.empty(0, dtype=object)
+    lengths = np.diff(offsets)
+    for length in np.unique(lengths[lengths > 0]).tolist():
+        positions = offsets[:-1][lengths == length][:, None] + np.arange(length)
+        out[positions] = _fraction_rows(values[positions])
     return out
 
 
@@ -235,10 +323,10 @@ class PrincipalAgentMDP:
 
     @cached_property
     def _exact_view(self) -> ExactData:
-        probs = fraction_array(self.outcome_probs)
-        normalise_exact_rows(probs.reshape(-1, self.n_outcomes))
-        transition = fraction_array(self.transition_prob)
-        normalise_exact_groups(transition, self.transition_offsets)
+        probs = _fraction_rows(self.outcome_probs.reshape(-1, self.n_outcomes)).reshape(
+            self.outcome_probs.shape
+        )
+        transition = _fraction_groups(self.transition_prob, self.transition_offsets)
         return ExactData(
             discount=to_fraction(self.discount),
             outcome_probs=probs,
@@ -384,6 +472,8 @@ def validate_model(model: PrincipalAgentMDP, tolerance: float = PROBABILITY_TOLE
     ):
         if not names:
             raise InstanceError(field_name, "must not be empty", value=list(names))
+        if set(map(type, names)) == {str} and len(set(names)) == len(names):
+            continue
         seen: dict[str, int] = {}
         for i, name in enumerate(names):
             if not isinstance(name, str):

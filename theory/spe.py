@@ -66,7 +66,7 @@ from typing import Any
 
 import numpy as np
 
-from theory.exact_contracts import minimal_contract_exact
+from theory.exact_contracts import minimal_contract_exact, two_outcome_contract
 from theory.exact_evaluation import ExactPolicyData, PolicyEvaluation, evaluate_policy_exact
 from theory.model import PrincipalAgentMDP, to_fraction
 from theory.rational import ZERO, dot, exact_string, format_rational
@@ -245,7 +245,8 @@ def minimal_contract(
     ``c_a ≤ 0`` (equality is a tie, resolved for the principal); the cost of the cheapest
     contract with a given ``d`` (pay only on o1 when ``d > 0``, only on o0 when ``d < 0``) is
     V-shaped in ``d`` with its minimum at 0, so the optimum is the point of the interval
-    closest to 0. Any other number of outcomes: the exact simplex of
+    closest to 0: :func:`theory.exact_contracts.two_outcome_contract`, the one implementation
+    of this closed form. Any other number of outcomes: the exact simplex of
     :mod:`theory.exact_contracts` (the tests check the two agree).
     """
     if len(probs[action]) != 2:
@@ -253,29 +254,8 @@ def minimal_contract(
             list(q_bar), [list(row) for row in probs], action, margin=margin
         )
         return MinimalContract(lp.contract, lp.implementable, lp.expected_payment)
-    p_rec = probs[action][1]
-    low: Fraction | None = None
-    high: Fraction | None = None
-    for a, row in enumerate(probs):
-        if a == action:
-            continue
-        c = q_bar[a] - q_bar[action] + margin
-        gap = p_rec - row[1]
-        if gap > 0:
-            bound = c / gap
-            low = bound if low is None or bound > low else low
-        elif gap < 0:
-            bound = c / gap
-            high = bound if high is None or bound < high else high
-        elif c > 0:
-            return MinimalContract((ZERO, ZERO), False, None)
-    if low is not None and high is not None and low > high:
-        return MinimalContract((ZERO, ZERO), False, None)
-    if low is not None and low > 0:
-        return MinimalContract((ZERO, low), True, p_rec * low)
-    if high is not None and high < 0:
-        return MinimalContract((-high, ZERO), True, probs[action][0] * -high)
-    return MinimalContract((ZERO, ZERO), True, ZERO)
+    contract, implementable, payment = two_outcome_contract(q_bar, probs, action, margin, ZERO)
+    return MinimalContract(contract, implementable, payment)
 
 
 def reachable_states(data: ExactPolicyData, actions: Sequence[int], start: int) -> list[bool]:

@@ -24,12 +24,8 @@ import numpy as np
 
 from theory.exact_evaluation import evaluate_policy_exact
 from theory.model import PrincipalAgentMDP, build_model, to_fraction
-
-_ZERO = Fraction(0)
-
-
-def _dot(u: Sequence[Fraction], v: Sequence[Fraction]) -> Fraction:
-    return sum((a * b for a, b in zip(u, v, strict=True)), _ZERO)
+from theory.rational import ZERO as _ZERO
+from theory.rational import dot as _dot
 
 
 def observed_counterpart(model: PrincipalAgentMDP) -> PrincipalAgentMDP:

@@ -28,7 +28,8 @@ Families (one module each): :mod:`~properties.claims.contracts` (minimal contrac
 :mod:`~properties.claims.equilibrium` (the SPE check), :mod:`~properties.claims.meta_algorithm`
 (Theorem 3.3, convergence and uniqueness for γ < 1), :mod:`~properties.claims.operator`
 (Theorem 3.4), :mod:`~properties.claims.metamorphic` (observed action, scaling, relabelling),
-:mod:`~properties.claims.commitment`, :mod:`~properties.claims.symbolic` and
+:mod:`~properties.claims.commitment` (generated instances and the paper's trees),
+:mod:`~properties.claims.symbolic` and
 :mod:`~properties.claims.equilibria` (existence of pure / stationary SPEs, the meta limit
 among them, Proposition 4.1). This module is the
 registry: :data:`CLAIMS` lists every claim with its Hypothesis strategy, in report order;
@@ -68,6 +69,7 @@ CLAIMS: tuple[Claim, ...] = (
     metamorphic.RELABELLING_AGENT_BEST,
     metamorphic.RELABELLING_LOWEST_INDEX,
     commitment.COMMITMENT_VS_SPE,
+    commitment.COMMITMENT_PAPER_TREES,
     symbolic.SYMBOLIC_BACKWARD_INDUCTION,
     symbolic.CLOSED_FORM_KKT,
     equilibria.PROPOSITION_4_1,

@@ -27,6 +27,7 @@ from solvers.backward_induction import SPESolution
 from solvers.contracts import ContractSolution
 from solvers.meta_algorithm import MetaAlgorithmResult
 from theory.model import PrincipalAgentMDP, to_fraction
+from theory.rational import ZERO as _ZERO
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -59,8 +60,6 @@ R1_DISCOUNTS: tuple[Fraction, ...] = (
     Fraction(1, 1000),
 )
 
-_ZERO = Fraction(0)
-
 
 def _fractions(values: Any) -> list[Fraction]:
     return [to_fraction(v) for v in np.asarray(values, dtype=object).ravel().tolist()]
@@ -69,10 +68,6 @@ def _fractions(values: Any) -> list[Fraction]:
 def _exact_probs(model: PrincipalAgentMDP) -> list[list[list[Fraction]]]:
     probs: list[list[list[Fraction]]] = model.exact_data().outcome_probs.tolist()
     return probs
-
-
-def _dot(u: Sequence[Fraction], v: Sequence[Fraction]) -> Fraction:
-    return sum((a * b for a, b in zip(u, v, strict=True)), _ZERO)
 
 
 def _principal_continuations(

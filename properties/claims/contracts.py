@@ -20,7 +20,6 @@ from properties.claims.common import (
     DEFAULT_TOL,
     Claim,
     ContractSolver,
-    _dot,
     _exact_probs,
     _fractions,
     _model_only,
@@ -32,6 +31,7 @@ from properties.results import result as _result
 from solvers.contracts import minimal_contracts
 from theory.exact_contracts import minimal_contract_exact
 from theory.model import PrincipalAgentMDP, to_fraction
+from theory.rational import dot as _dot
 
 
 def _candidate_q_bars(model: PrincipalAgentMDP) -> list[list[list[Fraction]]]:

@@ -155,7 +155,10 @@ def nudged_policy(
     ``ε(s, a) = error · k / steps`` (``k = perturbation[s·A + a] ∈ [−steps, steps]``; ±steps
     are the extremes ±E); the principal recommends the action maximising its contractual q
     under Q̂ with margin ξ (its own continuation values are exact) and offers the ξ-nudged
-    minimal contract for Q̂. Returns the profile, the contracts, Q̄ and Q̂.
+    minimal contract for Q̂. Where no action is ξ-implementable under Q̂ (identical outcome
+    distributions, say) it offers nothing and recommends Q̂'s favourite, as backward
+    induction does (``fallback`` states). Returns the profile, the contracts, Q̄, Q̂ and the
+    fallback states.
     """
     d = ExactPolicyData(model)
     heights = model.heights
@@ -165,6 +168,7 @@ def nudged_policy(
     rec, pay = [0] * n_s, [[ZERO] * d.n_outcomes for _ in range(n_s)]
     q_true: list[list[Fraction]] = [[] for _ in range(n_s)]
     q_hat: list[list[Fraction]] = [[] for _ in range(n_s)]
+    fallback: list[int] = []
     for s in np.argsort(heights, kind="stable").tolist():
         w_a = [sum((q * v_a[t] for t, q in d.successors[s][o]), ZERO) for o in range(d.n_outcomes)]
         w_p = [
@@ -186,6 +190,7 @@ def nudged_policy(
         if best < 0:  # no action separable by ξ under Q̂: zero contract, agent's own choice
             best = q_hat[s].index(max(q_hat[s]))
             best_b = tuple(ZERO for _ in range(d.n_outcomes))
+            fallback.append(s)
         assert best_b is not None
         rec[s], pay[s] = best, list(best_b)
         # the agent's true response to this contract (ties to the recommendation)
@@ -193,7 +198,13 @@ def nudged_policy(
         act = best if utility[best] == max(utility) else utility.index(max(utility))
         v_a[s] = utility[act]
         v_p[s] = dot(d.probs[s][act], [w - b for w, b in zip(w_p, pay[s], strict=True)])
-    return {"recommended": rec, "contracts": pay, "q_true": q_true, "q_hat": q_hat}
+    return {
+        "recommended": rec,
+        "contracts": pay,
+        "q_true": q_true,
+        "q_hat": q_hat,
+        "fallback": sorted(fallback),
+    }
 
 
 def check_proposition_4_1(
@@ -221,6 +232,9 @@ def check_proposition_4_1(
        ``V^p_ρ̂(s0) ≥ U(s0) − 2E · E[Σ_t γ^t Λ(s_t)]``, U the value of the same behaviour paying
        only ``c_ξ(Q̄)`` in every state.
 
+    States where no action is ξ-implementable under Q̂ get no nudged contract (``fallback``,
+    counted in the measurement ``fallback_states``): the claim says nothing there.
+
     A comparison with the ξ-nudged SPE's value is *not* bounded by E alone (the agent's rents
     propagate upstream with likelihood-ratio leverage); it is reported as the measurement
     ``gap_to_nudged_spe``. ``margin`` overrides ξ (default 2E): with ξ < 2E claim 1 fails
@@ -243,7 +257,7 @@ def check_proposition_4_1(
     if q_bar != built["q_true"]:  # the construction's own bookkeeping (not the claim)
         out.append("internal: the bottom-up Q̄ differs from the exact agent's")
     for s in range(n_s):
-        if not evaluation.followed[s]:
+        if not evaluation.followed[s] and s not in built["fallback"]:
             out.append(
                 f"state {model.states[s]}: the exact agent does not follow (E = "
                 f"{format_rational(error)}, ξ = {format_rational(margin)})"
@@ -271,6 +285,7 @@ def check_proposition_4_1(
         claim,
         out,
         error=float(error),
+        fallback_states=len(built["fallback"]),
         largest_extra_payment=float(max(extra)),
         gap_to_nudged_spe=float(gap),
     )

@@ -12,6 +12,7 @@ baselines      independent DQN agents: validation agents, selfish, cooperative, 
 common         schedules, seeding, evaluation metrics, exact ratios
 config         the run's hyperparameters (paper defaults)
 train          multi-phase trainer with checkpoints and exact resume; results JSON
+ensemble       K seeds of a run trained as one batched computation (stacked networks)
 plots          figures of the five metrics
 
 The seeding, schedules, replay storage, checkpoints and it/s metric are shared with the deep

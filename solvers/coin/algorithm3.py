@@ -107,13 +107,14 @@ class TrainingPhase:
             alpha=cfg.per_alpha,
             eps=cfg.per_eps,
         )
-        self.follow = self._draw_bits()
+        self.follow = self.draw_bits()
         self.it = 0
         self.curve: list[dict[str, Any]] = []
         self.elapsed = 0.0
         self._ratios: RatioEvaluator | None = None
 
-    def _draw_bits(self) -> np.ndarray:
+    def draw_bits(self) -> np.ndarray:
+        """New follow bits of every game (``f_i ~ Bernoulli(follow_prob)``), from :attr:`rng`."""
         return (self.rng.random((self.cfg.num_games, 2)) < self.cfg.follow_prob).astype(np.int64)
 
     @staticmethod
@@ -171,7 +172,7 @@ class TrainingPhase:
         )
         if res.done:
             self.env.reset()
-            self.follow = self._draw_bits()
+            self.follow = self.draw_bits()
         if self.replay.size >= cfg.learning_starts:
             for g in self.opt.param_groups:
                 g["lr"] = learning_rate(cfg, self.it, self.total)

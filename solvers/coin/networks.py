@@ -16,6 +16,7 @@ Observations are built in torch from compact states ``(red, blue, coin, colour)`
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -97,13 +98,22 @@ class QNet(nn.Module):
         self.b3 = _uniform((members, 1, num_actions), hidden, g)
 
     def forward(
-        self, obs: torch.Tensor, extra: torch.Tensor | None = None, member: int | None = None
+        self,
+        obs: torch.Tensor,
+        extra: torch.Tensor | None = None,
+        member: int | slice | None = None,
     ) -> torch.Tensor:
         """Q-values ``(E, M, A)`` of observations ``(E, M, 4, N, N)`` and extras ``(E, M, X)``.
 
-        With ``member = k`` only that member runs, on inputs with leading dimension 1.
+        With ``member = k`` only that member runs, on inputs with leading dimension 1; with a
+        slice of members, those members run, on inputs with leading dimension their number.
         """
-        sl = slice(None) if member is None else slice(member, member + 1)
+        if member is None:
+            sl = slice(None)
+        elif isinstance(member, slice):
+            sl = member
+        else:
+            sl = slice(member, member + 1)
         e, m = obs.shape[0], obs.shape[1]
         n = self.grid_size
         if self.kernel == n:
@@ -120,6 +130,33 @@ class QNet(nn.Module):
         h = torch.relu(torch.baddbmm(self.b1[sl], h, self.w1[sl]))
         h = torch.relu(torch.baddbmm(self.b2[sl], h, self.w2[sl]))
         return torch.baddbmm(self.b3[sl], h, self.w3[sl])
+
+
+def gather_members(parts: Sequence[tuple[QNet, int]]) -> QNet:
+    """A new :class:`QNet` whose member ``j`` is a copy of member ``parts[j][1]`` of
+    ``parts[j][0]`` (all of one architecture): how an ensemble stacks the networks of several
+    seeds (:mod:`solvers.coin.ensemble`) and takes one seed's networks back out."""
+    first = parts[0][0]
+    net = QNet(
+        first.grid_size,
+        first.extra_dim,
+        members=len(parts),
+        channels=first.conv_w.shape[2],
+        hidden=first.w1.shape[2],
+        kernel=first.kernel,
+        num_actions=first.w3.shape[2],
+    ).to(first.conv_w.device)
+    copy_members(parts, net)
+    return net
+
+
+def copy_members(parts: Sequence[tuple[QNet, int]], dst: QNet) -> None:
+    """Set member ``j`` of ``dst`` to (a copy of) member ``parts[j][1]`` of ``parts[j][0]``."""
+    if len(parts) != dst.members:
+        raise ValueError(f"{len(parts)} members given for a QNet of {dst.members}")
+    with torch.no_grad():
+        for name, param in dst.named_parameters():
+            param.copy_(torch.stack([getattr(src, name)[k] for src, k in parts]))
 
 
 class Member:

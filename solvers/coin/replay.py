@@ -138,3 +138,140 @@ class PrioritizedReplay(RingStorage):
         for k, arr in state["trees"].items():
             self.trees[k].tree = np.array(arr)
         self.max_priority = dict(state["max_priority"])
+
+
+class StackedSumTree:
+    """``rows`` independent :class:`SumTree`\\ s in one flat array (row ``k`` at offset
+    ``2·capacity·k``).
+
+    Row ``k`` performs exactly the operations of a :class:`SumTree` (the same sums in the same
+    order), each level of all rows in one numpy operation: an ensemble of seeds
+    (:mod:`solvers.coin.ensemble`) samples every seed's prioritized batch at once.
+    """
+
+    def __init__(self, rows: int, capacity: int) -> None:
+        self.capacity = 1 << max(0, int(capacity - 1).bit_length())
+        self.depth = self.capacity.bit_length() - 1
+        self.rows = rows
+        self.flat = np.zeros(rows * 2 * self.capacity)
+        self._offset = (2 * self.capacity * np.arange(rows))[:, None]
+
+    @property
+    def tree(self) -> FloatArray:
+        """``(rows, 2·capacity)`` view: row ``k`` is a :attr:`SumTree.tree`."""
+        return self.flat.reshape(self.rows, 2 * self.capacity)
+
+    @tree.setter
+    def tree(self, value: FloatArray) -> None:
+        self.flat = np.array(value, dtype=np.float64).reshape(-1)
+
+    @property
+    def total(self) -> FloatArray:
+        """``(rows,)`` sums of the priorities of each row."""
+        return self.flat[self._offset[:, 0] + 1]
+
+    def update(self, leaves: IntArray, priorities: FloatArray) -> None:
+        """Set ``(rows, B)`` leaf priorities and refresh their ancestors."""
+        node = np.asarray(leaves, dtype=np.int64) + self.capacity
+        flat, off = self.flat, self._offset
+        flat[off + node] = priorities
+        for _ in range(self.depth):
+            node = node // 2
+            at = off + node  # children at off + 2·node = at + node and at + node + 1
+            flat[at] = flat.take(at + node) + flat.take(at + node + 1)
+
+    def find(self, mass: FloatArray) -> IntArray:
+        """``(rows, B)`` leaves whose cumulative-priority interval contains each ``mass``."""
+        flat, off = self.flat, self._offset
+        node = np.ones(mass.shape, dtype=np.int64)
+        mass = np.array(mass, dtype=np.float64)
+        for _ in range(self.depth):
+            left = 2 * node
+            left_sum = flat.take(off + left)
+            go_right = mass >= left_sum
+            mass = np.where(go_right, mass - left_sum, mass)
+            node = left + go_right
+        return node - self.capacity
+
+
+class StackedPrioritizedReplay(RingStorage):
+    """``stacks`` :class:`PrioritizedReplay`\\ s that receive the same number of transitions at
+    every step (the seeds of an ensemble), in one ring: field values are stored as
+    ``(capacity, stacks, *shape)`` and every tree is a :class:`StackedSumTree`.
+
+    Stack ``k`` holds, draws and reprioritises exactly what a :class:`PrioritizedReplay` fed
+    stack ``k``'s transitions and seeded with stack ``k``'s generator would (tested), so each
+    seed keeps its own buffer.
+
+    Parameters
+    ----------
+    stacks
+        Number ``K`` of buffers.
+    capacity, fields, trees, alpha, eps
+        As :class:`PrioritizedReplay` (per buffer).
+    """
+
+    def __init__(
+        self,
+        stacks: int,
+        capacity: int,
+        fields: dict[str, FieldSpec],
+        trees: tuple[str, ...],
+        *,
+        alpha: float = 0.4,
+        eps: float = 1e-7,
+    ) -> None:
+        super().__init__(
+            capacity, {name: ((stacks, *tuple(shape)), dt) for name, (shape, dt) in fields.items()}
+        )
+        self.stacks = stacks
+        self.alpha = alpha
+        self.eps = eps
+        self.trees = {name: StackedSumTree(stacks, capacity) for name in trees}
+        self.max_priority = {name: np.ones(stacks) for name in trees}
+        self._rows = np.arange(stacks)[:, None]
+
+    def add(self, batch: dict[str, np.ndarray]) -> IntArray:
+        """Append ``M`` transitions to every buffer (fields ``(K, M, *shape)``) at each tree's
+        largest priority so far; returns their slots ``(M,)``."""
+        idx = self.append({name: np.swapaxes(v, 0, 1) for name, v in batch.items()})
+        shape = (self.stacks, len(idx))
+        for name, tree in self.trees.items():
+            prio = np.broadcast_to(self.max_priority[name][:, None], shape)
+            tree.update(np.broadcast_to(idx, shape), prio)
+        return idx
+
+    def sample(
+        self, tree: str, batch_size: int, rngs: list[np.random.Generator]
+    ) -> tuple[IntArray, dict[str, np.ndarray]]:
+        """``(K, batch_size)`` indices drawn per buffer (buffer ``k`` with ``rngs[k]``) in
+        proportion to ``tree``'s priorities, and the fields ``(K, batch_size, *shape)``."""
+        t = self.trees[tree]
+        total = t.total
+        mass = np.stack([rng.random(batch_size) * total[k] for k, rng in enumerate(rngs)])
+        idx = np.minimum(t.find(mass), self.size - 1)
+        flat = idx * self.stacks + self._rows  # row (slot, stack) of the (capacity·K, …) view
+        return idx, {
+            name: v.reshape(-1, *v.shape[2:]).take(flat, axis=0) for name, v in self.data.items()
+        }
+
+    def update_priorities(self, tree: str, idx: IntArray, td_abs: FloatArray) -> None:
+        """Set ``p = (|δ| + ε)^α`` for the ``(K, B)`` sampled transitions."""
+        p = (np.asarray(td_abs, dtype=np.float64) + self.eps) ** self.alpha
+        self.trees[tree].update(idx, p)
+        self.max_priority[tree] = np.maximum(self.max_priority[tree], p.max(axis=1))
+
+    def state_dict(self) -> dict[str, Any]:
+        """The storage, every tree and its maxima (for an ensemble checkpoint)."""
+        return {
+            "storage": super().state_dict(),
+            "trees": {k: t.tree.copy() for k, t in self.trees.items()},
+            "max_priority": {k: v.copy() for k, v in self.max_priority.items()},
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:  # type: ignore[override]
+        """Restore :meth:`state_dict`."""
+        super().load_state_dict(state["storage"])
+        for k, arr in state["trees"].items():
+            self.trees[k].tree = np.array(arr)
+        self.max_priority = {k: np.array(v) for k, v in state["max_priority"].items()}

@@ -81,13 +81,19 @@ def _build(name: str, cfg: Config, trained: TrainingPhase | None, results: dict[
         assert trained is not None
         return validation_phase(cfg, rules, trained)
     if name == "constant":
-        final = results["phases"].get("validate", {}).get("final", {})
-        p = final.get("proportion_paid") or 0.0
-        p = min(max(float(p) if math.isfinite(p) else 0.0, 0.0), 1.0)
+        p = constant_proportion(results)
         return IndependentDQN(cfg, rules, name, cfg.baseline_iterations, "constant", proportion=p)
     if name in ("selfish", "cooperative"):
         return IndependentDQN(cfg, rules, name, cfg.baseline_iterations, name)  # type: ignore[arg-type]
     raise ValueError(f"unknown phase {name!r}")
+
+
+def constant_proportion(results: dict[str, Any]) -> float:
+    """The constant-proportion baseline's ``p``: the proportion of welfare paid at the end of
+    the same seed's validation phase, clipped to ``[0, 1]`` (0 if there is none)."""
+    final = results["phases"].get("validate", {}).get("final", {})
+    p = final.get("proportion_paid") or 0.0
+    return min(max(float(p) if math.isfinite(p) else 0.0, 0.0), 1.0)
 
 
 def _checkpoint(
@@ -111,7 +117,7 @@ def _checkpoint(
     )
 
 
-def _phase_summary(phase: Phase) -> dict[str, Any]:
+def phase_summary(phase: Phase) -> dict[str, Any]:
     return {
         "iterations": phase.total,
         "seconds": phase.elapsed,
@@ -252,7 +258,7 @@ def _run(
         if name == "train":
             assert isinstance(phase, TrainingPhase)
             trained = phase
-        results["phases"][name] = _phase_summary(phase)
+        results["phases"][name] = phase_summary(phase)
         _checkpoint(ckpt_path, cfg, results, k + 1, None, trained)
     results["complete"] = True
     results["summary"] = summarize(results)

@@ -11,6 +11,7 @@ without it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
@@ -82,6 +83,12 @@ class DeepConfig(RLConfig):
     """Gradient steps begin once the buffer holds this many transitions (at least one batch;
     not stated by the paper)."""
 
+    episode_length: int | None = None
+    """Restart an environment copy at ``s0`` after this many steps of its episode (a truncation:
+    the targets still bootstrap, :mod:`solvers.deep.environment`). ``None``: an episodic
+    instance's episodes end by themselves (the tree: 10 steps); a cyclic (discounted) one gets
+    :func:`default_episode_length` — ``max(|S|, ⌈1/(1 − γ)⌉)`` steps."""
+
     agent: AgentMode = "network"
     """``"network"``: the agent's truncated Q is the learned network Q̄_φ (Algorithm 2).
     ``"exact"``: Q̄ is the exact truncated Q of the agent when the principal implements its
@@ -106,6 +113,14 @@ class DeepConfig(RLConfig):
             raise ConfigError(f"gamma must be in [0, 1] or None, got {self.gamma!r}")
         if self.agent not in AGENT_MODES:
             raise ConfigError(f"agent must be one of {AGENT_MODES}, got {self.agent!r}")
+        if self.episode_length is not None and (
+            isinstance(self.episode_length, bool)
+            or not isinstance(self.episode_length, int)
+            or self.episode_length < 1
+        ):
+            raise ConfigError(
+                f"episode_length must be a positive integer or None, got {self.episode_length!r}"
+            )
         if self.learning_starts > self.buffer_size:
             raise ConfigError(
                 f"learning_starts ({self.learning_starts}) exceeds buffer_size ({self.buffer_size})"
@@ -122,3 +137,17 @@ class DeepConfig(RLConfig):
         ``epsilon_fraction · (T − 1)`` iterations, constant afterwards
         (:func:`solvers.rl.schedules.linear`)."""
         return self.epsilon_at(iteration, self.iterations)
+
+
+def default_episode_length(n_states: int, discount: float) -> int:
+    """The episode length of a cyclic instance when :attr:`DeepConfig.episode_length` is
+    ``None``: ``max(|S|, ⌈1/(1 − γ)⌉)``.
+
+    ``1/(1 − γ)`` is the discount's effective horizon (the expected length of a game that ends
+    with probability ``1 − γ`` per step, whose value is the discounted one); at least ``|S|``
+    steps so that every state reachable from ``s0`` can be reached within one episode (a
+    shortest path visits each state at most once).
+    """
+    if not 0.0 <= discount < 1.0:
+        raise ValueError(f"a cyclic instance needs a discount in [0, 1), got {discount!r}")
+    return max(int(n_states), math.ceil(1.0 / (1.0 - discount)))

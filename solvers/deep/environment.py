@@ -1,10 +1,17 @@
 """A vectorised simulator of a principal-agent MDP for Algorithm 2 (PAPER.md §1 and §4).
 
-``n`` independent copies of an episodic instance step together: the agent's actions (one per
-copy) draw outcomes ``o ~ 𝒪(s, a)``, the outcomes draw next states ``s' ~ T(s, o)``, and a copy
-whose ``T(s, o)`` is empty ends its episode and restarts at ``s0`` (PAPER.md §1: an empty
+``n`` independent copies of an instance step together: the agent's actions (one per copy) draw
+outcomes ``o ~ 𝒪(s, a)``, the outcomes draw next states ``s' ~ T(s, o)``, and a copy whose
+``T(s, o)`` is empty ends its episode and restarts at ``s0`` (PAPER.md §1: an empty
 distribution ends the episode). Rewards are looked up by the trainer from the instance's
 tables (``r(s, a)``, ``r^p(s, o)``), so the simulator only moves indices.
+
+**Restart rule of cyclic (discounted) instances.** Their episodes need not end, so a copy is
+also restarted at ``s0`` after ``episode_length`` steps of its current episode. This is a
+*truncation*, not a termination: the transition that reaches the limit is reported with its
+real next state and ``done = False`` (the game goes on after it, so the targets still bootstrap
+``γ · V(s')``); only the copy's position is reset. An episodic instance needs no limit (its
+episodes end after at most ``1 + max height`` steps); one may still be given.
 
 All randomness comes from the :class:`numpy.random.Generator` passed to :meth:`step` (two
 uniform vectors per step), which keeps a training run repeatable and resumable bit for bit.
@@ -50,17 +57,31 @@ class VectorEnv:
 
     Parameters
     ----------
-    model : an episodic instance (acyclic state graph), e.g. ``theory.generators.paper_tree``.
+    model : an instance, e.g. ``theory.generators.paper_tree``.
     n : number of copies.
+    episode_length : restart a copy at ``s0`` after this many steps of its episode (module
+        docstring); required for a cyclic instance, optional for an episodic one.
     """
 
-    def __init__(self, model: PrincipalAgentMDP, n: int) -> None:
-        if not model.is_episodic:
-            raise ValueError("the deep tree trainer needs an episodic instance (acyclic states)")
+    def __init__(self, model: PrincipalAgentMDP, n: int, episode_length: int | None = None) -> None:
+        if not model.is_episodic and episode_length is None:
+            raise ValueError(
+                "a cyclic (discounted) instance needs an episode_length: only the episodes of an "
+                "episodic instance (acyclic states) end by themselves"
+            )
         if n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}")
+        if episode_length is not None and (
+            isinstance(episode_length, bool)
+            or not isinstance(episode_length, int)
+            or episode_length < 1
+        ):
+            raise ValueError(f"episode_length must be a positive integer, got {episode_length!r}")
         self.model = model
         self.n = int(n)
+        self.episode_length = None if episode_length is None else int(episode_length)
+        #: steps taken in the current episode, per copy (only used with ``episode_length``)
+        self.steps: IntArray = np.zeros(self.n, dtype=np.int64)
         n_o = model.n_outcomes
         cumulative = np.cumsum(model.outcome_probs, axis=2)
         cumulative[:, :, -1] = np.inf  # the last outcome absorbs float rounding
@@ -82,6 +103,7 @@ class VectorEnv:
     def reset(self) -> IntArray:
         """Put every copy at the initial state; returns the states."""
         self.states = np.full(self.n, self.model.initial_state, dtype=np.int64)
+        self.steps = np.zeros(self.n, dtype=np.int64)
         return self.states
 
     def sample_outcomes(self, states: IntArray, actions: IntArray, uniform: FloatArray) -> IntArray:
@@ -105,12 +127,17 @@ class VectorEnv:
         return np.where(done, states, nxt).astype(np.int64), done
 
     def step(self, actions: IntArray, rng: np.random.Generator) -> StepResult:
-        """Every copy takes its action; finished copies restart at ``s0``.
+        """Every copy takes its action; finished (or truncated) copies restart at ``s0``.
 
         Draws ``rng.random(n)`` for the outcomes, then ``rng.random(n)`` for the next states.
         """
         states = self.states
         outcomes = self.sample_outcomes(states, actions, rng.random(self.n))
         next_states, done = self.sample_next(states, outcomes, rng.random(self.n))
-        self.states = np.where(done, self.model.initial_state, next_states).astype(np.int64)
+        restart = done
+        if self.episode_length is not None:
+            self.steps = self.steps + 1
+            restart = done | (self.steps >= self.episode_length)
+            self.steps = np.where(restart, 0, self.steps).astype(np.int64)
+        self.states = np.where(restart, self.model.initial_state, next_states).astype(np.int64)
         return StepResult(outcomes, next_states, done)

@@ -71,11 +71,16 @@ import numpy.typing as npt
 import torch
 import torch.nn.functional as F
 
-from solvers.contracts import best_response, minimal_contracts, minimal_contracts_all_actions
-from solvers.deep.config import DeepConfig
+from solvers.contracts import (
+    ContractSolution,
+    best_response,
+    minimal_contracts,
+    minimal_contracts_all_actions,
+)
+from solvers.deep.config import DeepConfig, default_episode_length
 from solvers.deep.environment import VectorEnv
 from solvers.deep.networks import QNetwork
-from solvers.deep.replay import ReplayBuffer
+from solvers.deep.replay import Batch, ReplayBuffer
 from solvers.deep.validation import ValidationRecord, Validator
 from solvers.meta_algorithm import agent_q_bar_minimal
 from solvers.rl.checkpoint import (
@@ -102,6 +107,9 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 CHECKPOINT_FORMAT = "pamdp.deep.checkpoint/1"
+#: largest ``|S|·|A|`` for which contracts with more than two outcomes are tabulated once per
+#: set of agent parameters (:meth:`DeepTrainer._online_table`)
+TABLE_LIMIT = 1024
 
 
 def model_fingerprint(model: PrincipalAgentMDP) -> str:
@@ -118,6 +126,15 @@ def model_fingerprint(model: PrincipalAgentMDP) -> str:
         digest.update(np.ascontiguousarray(array).tobytes())
     digest.update(repr((model.initial_state, model.discount)).encode())
     return digest.hexdigest()
+
+
+def episode_length_of(model: PrincipalAgentMDP, config: DeepConfig) -> int | None:
+    """The environment's episode length: ``config.episode_length``, else ``None`` for an
+    episodic instance (its episodes end by themselves) and
+    :func:`~solvers.deep.config.default_episode_length` for a cyclic one."""
+    if config.episode_length is not None or model.is_episodic:
+        return config.episode_length
+    return default_episode_length(model.n_states, float(model.discount))
 
 
 def weights_sha256(*networks: torch.nn.Module | None) -> str:
@@ -199,7 +216,11 @@ class DeepTrainer:
 
     Parameters
     ----------
-    model : an episodic instance (the paper's tree, ``theory.generators.paper_tree``).
+    model : any finite instance (FORMAT.md v1): any numbers of actions and outcomes, hidden or
+        observed action, episodic or cyclic (then episodes are truncated after
+        ``config.episode_length`` steps, :func:`episode_length_of`). The paper's tree
+        (``theory.generators.paper_tree`` with the default config) is the preset of Fig. 3
+        (:mod:`solvers.deep.presets`).
     config : hyperparameters (paper defaults).
     seed : seeds the network initialisation and the numpy generator
         (:func:`solvers.rl.seeding.seed_everything`).
@@ -270,13 +291,16 @@ class DeepTrainer:
         self._agent_reward = model.agent_reward
         self._principal_reward = model.principal_reward
         self._all_states = torch.arange(n_s, device=self.device)
-        self.env = VectorEnv(model, self.config.interactions_per_iteration)
+        self.env = VectorEnv(
+            model, self.config.interactions_per_iteration, episode_length_of(model, self.config)
+        )
         self.buffer = ReplayBuffer(self.config.buffer_size)
         # target tables (filled by _sync_targets)
         self._target_max_q = np.zeros(n_s)
         self._target_agent_value = np.zeros((n_s, n_a))
         self._target_implementable = np.ones((n_s, n_a), dtype=bool)
         self._exact_q_bar = np.zeros((n_s, n_a))
+        self._contract_table: tuple[FloatArray, ContractSolution] | None = None
         if self.agent is None:  # the exact agent's Q̄ for the initial greedy principal
             recommended, _, _ = self.greedy_policy()
             self._exact_q_bar, _ = agent_q_bar_minimal(model, recommended, ties=self._ties)
@@ -322,6 +346,75 @@ class DeepTrainer:
         """:func:`weights_sha256` of the online principal and agent networks."""
         return weights_sha256(self.principal, self.agent)
 
+    # ================================================================== contracts
+    def _online_table(self) -> tuple[FloatArray, ContractSolution] | None:
+        """With more than two outcomes on a small instance (``|S|·|A| ≤`` :data:`TABLE_LIMIT`):
+        the online agent estimate on every state and the minimal contracts of every (state,
+        action), computed once per set of agent parameters (cleared after every gradient step,
+        and at every target copy in exact-agent mode) and shared by the interaction and the
+        gradient step of an iteration — both use the same ``Q̄_φ`` (the update comes after
+        them). One HiGHS LP per iteration instead of two; ``None`` otherwise (two outcomes: the
+        closed form row by row, as always)."""
+        model = self.model
+        if model.n_outcomes == 2 or model.n_states * model.n_actions > TABLE_LIMIT:
+            return None
+        if self._contract_table is None:
+            states = np.arange(model.n_states)
+            q_bar = self._q_bar_online(states, self._all_states)
+            self._contract_table = (
+                q_bar,
+                minimal_contracts_all_actions(q_bar, self._probs, ties=self._ties),
+            )
+        return self._contract_table
+
+    def _contracts_all_actions(
+        self, states: IntArray, q_bar: FloatArray | None
+    ) -> tuple[FloatArray, ContractSolution]:
+        """``(Q̄ rows, minimal contracts of every action)`` in the rows ``states``.
+
+        Two outcomes: the closed form on every row, as always. More outcomes: from
+        :meth:`_online_table`, or each distinct state solved once and the rows expanded (the
+        same contracts, fewer LP blocks)."""
+        table = self._online_table() if q_bar is None else None
+        if table is not None:
+            q_all, solution = table
+            return q_all[states], ContractSolution(
+                solution.contracts[states],
+                solution.implementable[states],
+                solution.expected_payment[states],
+            )
+        if q_bar is None:
+            q_bar = self._q_bar_online(states)
+        if self.model.n_outcomes == 2:
+            return q_bar, minimal_contracts_all_actions(q_bar, self._probs[states], ties=self._ties)
+        unique, first, inverse = np.unique(states, return_index=True, return_inverse=True)
+        solution = minimal_contracts_all_actions(q_bar[first], self._probs[unique], ties=self._ties)
+        return q_bar, ContractSolution(
+            solution.contracts[inverse],
+            solution.implementable[inverse],
+            solution.expected_payment[inverse],
+        )
+
+    def _contracts(
+        self, states: IntArray, q_bar: FloatArray, recommended: IntArray, *, table: bool = True
+    ) -> FloatArray:
+        """``b*(s, a^p | Q̄)`` per row (rows of one state share their ``q_bar``); with more
+        than two outcomes from :meth:`_online_table`, or each distinct ``(s, a^p)`` pair as
+        one LP block."""
+        if self.model.n_outcomes == 2:
+            return minimal_contracts(
+                q_bar, self._probs[states], recommended, ties=self._ties
+            ).contracts
+        online = self._online_table() if table else None
+        if online is not None:
+            return online[1].contracts[states, recommended]
+        keys = states * self.model.n_actions + recommended
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        solution = minimal_contracts(
+            q_bar[first], self._probs[states[first]], recommended[first], ties=self._ties
+        )
+        return solution.contracts[inverse]
+
     # ================================================================== training steps
     def _sync_targets(self) -> None:
         """Hard copy θ' ← θ, φ' ← φ and tabulate what the targets need on every state."""
@@ -329,6 +422,7 @@ class DeepTrainer:
         if self.agent is None:
             recommended, _, _ = self.greedy_policy()
             self._exact_q_bar, _ = agent_q_bar_minimal(self.model, recommended, ties=self._ties)
+            self._contract_table = None
         self.principal_target.load_state_dict(self.principal.state_dict())
         if self.agent is not None and self.agent_target is not None:
             self.agent_target.load_state_dict(self.agent.state_dict())
@@ -343,7 +437,14 @@ class DeepTrainer:
         implementable = solution.implementable
         payment = np.nan_to_num(solution.expected_payment, nan=0.0)
         self._target_implementable = implementable
-        self._target_max_q = np.max(np.where(implementable, q_target, -np.inf), axis=1)
+        # where no action is implementable (possible with a margin ξ > 0 and identical outcome
+        # distributions; never in the tree) the maximum over all actions stands in, so that a
+        # terminal transition's 0 · max stays 0 instead of 0 · (−∞) = nan
+        self._target_max_q = np.where(
+            implementable.any(axis=1),
+            np.max(np.where(implementable, q_target, -np.inf), axis=1),
+            q_target.max(axis=1),
+        )
         # the agent's value of s' if a'^p is recommended; it ignores an unimplementable one
         fallback = np.broadcast_to(q_bar_target.max(axis=1, keepdims=True), q_bar_target.shape)
         self._target_agent_value = np.where(implementable, q_bar_target + payment, fallback)
@@ -352,13 +453,23 @@ class DeepTrainer:
     def _interact(self, iteration: int) -> None:
         """Step 1: every environment copy takes one ε-greedy step (module docstring)."""
         states = self.env.states
-        n, n_a = len(states), self.model.n_actions
         states_t = torch.from_numpy(states).to(self.device)
         with torch.no_grad():
             q = _to_numpy(self.principal(states_t))
-        q_bar = self._q_bar_online(states, states_t)
+        if self._online_table() is None:
+            self._act(iteration, q, self._q_bar_online(states, states_t))
+        else:
+            self._act(iteration, q, None)
+
+    def _act(self, iteration: int, q: FloatArray, q_bar: FloatArray | None) -> None:
+        """Step 1 given the principal's ``q_θ`` and the agent estimate on the copies' states
+        (``q_bar=None``: from :meth:`_online_table`): ε-greedy recommendation, minimal
+        contract, the agent's best response, one environment step, store the transitions.
+        Shared with :mod:`solvers.deep.ensemble`, which evaluates the networks batched."""
+        states = self.env.states
+        n, n_a = len(states), self.model.n_actions
+        q_bar, solution = self._contracts_all_actions(states, q_bar)
         probs = self._probs[states]
-        solution = minimal_contracts_all_actions(q_bar, probs, ties=self._ties)
         implementable = solution.implementable
         greedy = np.argmax(np.where(implementable, q, -np.inf), axis=1)
         explore = self.rng.random(n) < self.config.epsilon(iteration)
@@ -368,6 +479,31 @@ class DeepTrainer:
         actions = best_response(q_bar, probs, contracts, recommended)
         step = self.env.step(actions, self.rng)
         self.buffer.add(states, recommended, actions, step.outcomes, step.next_states, step.done)
+
+    def _principal_targets(
+        self, batch: Batch, q_bar: FloatArray, *, table: bool = True
+    ) -> FloatArray:
+        """``y^p = r^p(s, o) − b*(s, a^p | Q̄_φ)(o) + γ (1 − done) max_{a'} q_θ'(s', a')``
+        (``q_bar = Q̄_φ(s, ·)`` per row; ``table=False``: never from :meth:`_online_table`)."""
+        rows = np.arange(len(batch.states))
+        s, s2 = batch.states, batch.next_states
+        contracts = self._contracts(s, q_bar, batch.recommended, table=table)
+        paid = contracts[rows, batch.outcomes]
+        continuation = self.gamma * (~batch.done)
+        return (
+            self._principal_reward[s, batch.outcomes] - paid + continuation * self._target_max_q[s2]
+        )
+
+    def _agent_targets(self, batch: Batch, q_next: FloatArray) -> FloatArray:
+        """``y^a = r(s, a) + γ (1 − done) [value of s' to the target agent when
+        a'^p = argmax q_θ(s', ·) is implemented minimally]`` (``q_next = q_θ(s', ·)``)."""
+        s, s2 = batch.states, batch.next_states
+        continuation = self.gamma * (~batch.done)
+        next_rec = np.argmax(np.where(self._target_implementable[s2], q_next, -np.inf), axis=1)
+        return (
+            self._agent_reward[s, batch.actions]
+            + continuation * self._target_agent_value[s2, next_rec]
+        )
 
     def _gradient_step(self, iteration: int) -> None:
         """Step 2: one Adam step on both networks' mean squared TD errors.
@@ -381,7 +517,6 @@ class DeepTrainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         batch = self.buffer.sample(config.batch_size, self.rng)
-        rows = np.arange(config.batch_size)
         n_a = self.model.n_actions
         s, s2 = batch.states, batch.next_states
         device = self.device
@@ -392,14 +527,7 @@ class DeepTrainer:
         q_bar = (
             _to_numpy(q_bar_unique)[inverse] if q_bar_unique is not None else self._exact_q_bar[s]
         )
-        contracts = minimal_contracts(
-            q_bar, self._probs[s], batch.recommended, ties=self._ties
-        ).contracts
-        paid = contracts[rows, batch.outcomes]
-        continuation = self.gamma * (~batch.done)
-        y_principal = (
-            self._principal_reward[s, batch.outcomes] - paid + continuation * self._target_max_q[s2]
-        )
+        y_principal = self._principal_targets(batch, q_bar)
         pick = torch.from_numpy(inverse * n_a + batch.recommended).to(device)
         loss_principal = F.mse_loss(
             q_unique.reshape(-1).index_select(0, pick),
@@ -413,11 +541,7 @@ class DeepTrainer:
                 q_next = _to_numpy(self.principal(torch.from_numpy(unique_next).to(device)))[
                     inverse_next
                 ]
-            next_rec = np.argmax(np.where(self._target_implementable[s2], q_next, -np.inf), axis=1)
-            y_agent = (
-                self._agent_reward[s, batch.actions]
-                + continuation * self._target_agent_value[s2, next_rec]
-            )
+            y_agent = self._agent_targets(batch, q_next)
             pick_agent = torch.from_numpy(inverse * n_a + batch.actions).to(device)
             loss_agent = F.mse_loss(
                 q_bar_unique.reshape(-1).index_select(0, pick_agent),
@@ -428,6 +552,8 @@ class DeepTrainer:
         loss.backward()
         self._rows_with_grad = unique_t
         self._adam_step()
+        if self.agent is not None:
+            self._contract_table = None  # the agent network changed
         self._losses = (loss_principal.detach(), loss_agent.detach())
 
     def _adam_step(self) -> None:
@@ -636,6 +762,7 @@ class DeepTrainer:
                 for key, value in buffer.items()
             },
             "env_states": tensor(self.env.states),
+            "env_steps": tensor(self.env.steps),
             "rng": generator_state(self.rng),
             "torch_rng": torch_rng_state(),
             "history": [record.to_dict() for record in self.history],
@@ -669,6 +796,7 @@ class DeepTrainer:
         self._target_agent_value = tables["target_agent_value"].numpy().copy()
         self._target_implementable = tables["target_implementable"].numpy().copy()
         self._exact_q_bar = tables["exact_q_bar"].numpy().copy()
+        self._contract_table = None
         self.buffer.load_state_dict(
             {
                 key: value.numpy() if isinstance(value, torch.Tensor) else value
@@ -676,6 +804,8 @@ class DeepTrainer:
             }
         )
         self.env.states = data["env_states"].numpy().copy()
+        if "env_steps" in data:
+            self.env.steps = data["env_steps"].numpy().copy()
         self.rng = generator_from_state(data["rng"])
         restore_torch_rng(data["torch_rng"])
         self.history = [ValidationRecord.from_dict(record) for record in data["history"]]

@@ -38,11 +38,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from scipy.sparse.linalg import spsolve
 
 from solvers.backward_induction import SPESolution
 from solvers.contracts import minimal_contracts
 from solvers.evaluation import PolicyEvaluation, evaluate_policy
-from solvers.solve import solve
+from solvers.meta_algorithm import agent_q_bar_minimal
+from solvers.solve import SolveResult, solve
 from theory.model import PrincipalAgentMDP
 
 FloatArray = npt.NDArray[np.float64]
@@ -79,39 +81,55 @@ class Validator:
 
     Parameters
     ----------
-    model : an episodic instance.
-    reference : its SPE (default: backward induction without nudging — the SPE optimum).
+    model : an instance (episodic or cyclic).
+    reference : its SPE (default: :func:`solvers.solve.solve` without nudging — backward
+        induction for an episodic instance, the SPE optimum; the meta-algorithm for a cyclic
+        one, whose pure stationary SPEs :mod:`solvers.deep.ground_truth` adds).
     """
 
     def __init__(self, model: PrincipalAgentMDP, reference: SPESolution | None = None) -> None:
         self.model = model
-        self.reference = reference if reference is not None else solve(model).solution
+        #: how the reference was computed (``None`` when it was passed in)
+        self.solve_result: SolveResult | None = None
+        if reference is None:
+            self.solve_result = solve(model)
+            reference = self.solve_result.solution
+        self.reference = reference
         s0 = model.initial_state
         self.spe_principal = float(self.reference.principal_values[s0])
         self.spe_agent = float(self.reference.agent_values[s0])
         self.spe_recommended = np.asarray(self.reference.recommended, dtype=np.int64)
-        heights = model.heights
-        if heights is None:
-            raise ValueError("validation needs an episodic instance (acyclic states)")
-        self._steps = int(heights.max()) + 1
-        order = np.argsort(heights, kind="stable")
-        bounds = np.searchsorted(heights[order], np.arange(heights.max() + 2))
-        self._levels = [order[bounds[h] : bounds[h + 1]] for h in range(int(heights.max()) + 1)]
         n_s, n_o = model.n_states, model.n_outcomes
         # sums the rows s*O + o of T over o: (S, S*O)
         self._group = sp.csr_matrix(
             (np.ones(n_s * n_o), (np.repeat(np.arange(n_s), n_o), np.arange(n_s * n_o))),
             shape=(n_s, n_s * n_o),
         )
+        heights = model.heights
+        if heights is None:  # cyclic: discounted visits and fixed-point values (see below)
+            self._steps = 0
+            self._levels: list[IntArray] = []
+            return
+        self._steps = int(heights.max()) + 1
+        order = np.argsort(heights, kind="stable")
+        bounds = np.searchsorted(heights[order], np.arange(heights.max() + 2))
+        self._levels = [order[bounds[h] : bounds[h + 1]] for h in range(int(heights.max()) + 1)]
 
     def visit_probabilities(self, actions: IntArray) -> FloatArray:
-        """Probability that the play starting at ``s0`` visits each state when the agent takes
-        ``actions`` (episodic instances: a finite sum over at most ``max height + 1`` steps)."""
+        """Expected visits of each state by the play starting at ``s0`` when the agent takes
+        ``actions``: for episodic instances the probability of a visit (a finite sum over at
+        most ``max height + 1`` steps); for cyclic ones the discounted visits
+        ``Σ_t γ^t P(s_t = s) = [(I − γ Pᵀ)^{-1} e_{s0}](s)``."""
         model = self.model
         n_s = model.n_states
         weights = model.outcome_probs[np.arange(n_s), actions].ravel()  # (S*O,)
         step = self._group @ sp.diags(weights) @ model.transition_matrix  # (S, S)
         step_t = step.T.tocsr()
+        if model.heights is None:
+            start = np.zeros(n_s)
+            start[model.initial_state] = 1.0
+            system = sp.identity(n_s, format="csc") - model.discount * step_t.tocsc()
+            return np.asarray(spsolve(system, start), dtype=np.float64).reshape(n_s)
         current = np.zeros(n_s)
         current[model.initial_state] = 1.0
         total = current.copy()
@@ -127,9 +145,16 @@ class Validator:
 
         Level by level from the episode ends, like ``solvers.backward_induction`` with the
         principal's choice fixed; equals ``solvers.meta_algorithm.agent_q_bar_minimal``
-        followed by ``evaluate_policy`` (a test checks it), an order of magnitude faster.
+        followed by ``evaluate_policy`` (a test checks it), an order of magnitude faster. A
+        cyclic instance takes that route (the fixed point of reading R1, then the exact agent).
         """
         model = self.model
+        if model.heights is None:
+            q_bar_exact, _ = agent_q_bar_minimal(model, recommended)
+            contracts = minimal_contracts(q_bar_exact, model.outcome_probs, recommended).contracts
+            evaluation = evaluate_policy(model, recommended, contracts)
+            s0 = model.initial_state
+            return float(evaluation.principal_values[s0]), float(evaluation.agent_values[s0])
         n_o = model.n_outcomes
         gamma = model.discount
         matrix = model.transition_matrix
