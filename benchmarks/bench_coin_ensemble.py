@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -125,6 +127,14 @@ def network_floor(net: QNet, shapes: list[tuple[int, int, int, bool]], rounds: i
     return (time.process_time() - c0) / rounds * 1e3
 
 
+def uptime() -> str:
+    """``uptime``'s line (the machine's load average: the benchmark may share its cores)."""
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def end_to_end(cfg: Config, seeds: list[int]) -> tuple[float, float]:
     """Wall-clock seconds of a whole run of ``seeds``: sequential, then batched."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -165,10 +175,11 @@ def main() -> None:
         f"iteration, batch {cfg.batch_size}, 1 torch thread; medians of {rounds} interleaved "
         f"rounds of {iterations} iterations"
     )
+    print(f"load before: {uptime()}")
     print()
     print(f"  {'':<10}{'single trial':>18}{'sequential':>14}{'batched':>19}{'ratio':>18}")
     print(
-        f"  {'phase':<10}{'it/s':>9}{'(cpu)':>9}{f'{k} seeds it/s':>12}{'it/s':>10}{'(cpu)':>9}"
+        f"  {'phase':<10}{'it/s':>9}{'(cpu)':>9}{f'{k} seeds it/s':>14}{'it/s':>10}{'(cpu)':>9}"
         f"{'wall':>10}{'(cpu)':>9}"
     )
     rows = {}
@@ -250,6 +261,7 @@ def main() -> None:
         f"{small.eval_every} with exact ratios): sequential {seq:.1f} s, batched {bat:.1f} s, "
         f"ratio {seq / bat:.2f}x"
     )
+    print(f"load after: {uptime()}")
 
 
 if __name__ == "__main__":

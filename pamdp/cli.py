@@ -7,7 +7,7 @@ Subcommands (each in its own module of this package)
 ``fuzz``                                :mod:`pamdp.fuzz`
 ``theorems``                            :mod:`pamdp.theorems`
 ``equilibria``                          :mod:`pamdp.equilibria`
-``train tree|instance|coin``            :mod:`pamdp.train`
+``train tree|instance|coin``            :mod:`pamdp.train`, :mod:`pamdp.train_instance`
 
 Exit codes (:mod:`pamdp.common`): 0 ok / verdict yes, 1 verdict no, 2 invalid input or
 arguments, 3 internal error (a bug in pamdp), 130 interrupted. Every exception is turned into a
@@ -47,6 +47,12 @@ _TRAINERS: dict[str, tuple[str, str, str, str]] = {
         "add_tree_arguments",
         "run_tree",
         "Algorithm 2 (deep Q-learning) on the paper's binary tree",
+    ),
+    "instance": (
+        "pamdp.train_instance",
+        "add_instance_arguments",
+        "run_instance",
+        "Algorithm 2 (deep Q-learning) on any instance file (FORMAT.md v1)",
     ),
     "coin": ("pamdp.train", "add_coin_arguments", "run_coin", "Algorithm 3 on the Coin Game"),
 }

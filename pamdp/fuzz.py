@@ -10,6 +10,16 @@ per instance), ``--worker "CMD"`` (one long-lived process, JSON lines in and out
 Exit codes: **0** no instance failed; **1** some did; **2** invalid arguments; **3** an
 internal error of pamdp (never a verdict on the solver).
 
+**Shards** (issue 14; docs/DISTRIBUTED.md). ``--chunk N`` cuts the search into seed ranges of
+N instances (:func:`properties.fuzz.fuzz_shards`; shard ``i`` searches with seed
+``shard_seed(--seed, i)`` and shrinks its own failures), computed serially, on ``--workers N``
+local Ray workers or on the Ray cluster at ``--address``; each finished shard is journalled in
+``--output-dir``/shards.jsonl, ``--resume`` runs only the missing ones, and the merged report
+(:meth:`properties.fuzz.FuzzReport.merge`), saved once by this process, is the same on every
+engine. ``--time-budget`` and ``--stop-at-first`` then apply to each shard. A worker builds its
+own solver: the ``--command`` / ``--worker`` program must run there and the ``--function``
+module must be importable there. Without these flags the run is the one unsharded search.
+
 Imports are deferred to :func:`run` so that building the ``pamdp`` parser stays cheap.
 """
 

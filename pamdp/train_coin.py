@@ -22,7 +22,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from pamdp.common import EXIT_OK, Formatter, InvalidInput
+from pamdp.common import EXIT_INTERRUPTED, EXIT_OK, Formatter, InvalidInput
 from pamdp.train_common import (
     SHARD_JOURNAL,
     _add_engine_flags,
@@ -151,6 +151,12 @@ def add_coin_arguments(parser: argparse.ArgumentParser) -> None:
         help="stop after this many iterations (one seed; then --resume continues; "
         "default: run to the end)",
     )
+    parser.add_argument(
+        "--batched",
+        action="store_true",
+        help="train the seeds as one batched ensemble in this process (solvers.coin.ensemble; "
+        "no checkpoints)",
+    )
     _add_engine_flags(parser, "seeds")
 
 
@@ -192,6 +198,14 @@ def run_coin(args: argparse.Namespace) -> int:
     try:
         return _run_coin(args, prog)
     except KeyboardInterrupt as error:
+        if getattr(args, "batched", False):
+            print(
+                f"\n{prog}: interrupted; a batched run keeps no checkpoints: run the same "
+                "command again to start it over",
+                file=sys.stderr,
+                flush=True,
+            )
+            return EXIT_INTERRUPTED
         return _interrupted(prog, error, command, "finished seeds and the last checkpoint are kept")
 
 
@@ -211,6 +225,14 @@ def _run_coin(args: argparse.Namespace, prog: str) -> int:
     seeds = list(args.seeds) if hasattr(args, "seeds") else [cfg.seed]
     _check_device(cfg.device)
     stop_after = getattr(args, "stop_after", None)
+    batched = getattr(args, "batched", False)
+    if len(set(seeds)) != len(seeds):
+        raise InvalidInput(f"--seeds must be distinct, got {seeds}")
+    if batched:
+        if getattr(args, "workers", 1) != 1 or hasattr(args, "address"):
+            raise InvalidInput("--batched trains every seed in this process: leave out --workers")
+        if stop_after is not None or args.resume:
+            raise InvalidInput("--batched keeps no checkpoints: it cannot --stop-after or --resume")
     if stop_after is not None and len(seeds) != 1:
         raise InvalidInput("--stop-after needs exactly one seed")
     output = Path(cfg.output)
@@ -250,7 +272,11 @@ def _run_coin(args: argparse.Namespace, prog: str) -> int:
             )
             print(json.dumps(result.get("summary", {"complete": False}), indent=1))
             return EXIT_OK
-        if engine.uses_ray:
+        if batched:
+            from solvers.coin.ensemble import run_seeds as run_batched
+
+            summary = run_batched(cfg, seeds, progress=progress, log=log)
+        elif engine.uses_ray:
             summary = _coin_sweep(prog, cfg, seeds, engine, args)
         else:
             summary = run_seeds(cfg, seeds, resume=args.resume, progress=progress, log=log)

@@ -140,8 +140,11 @@ def add_instance_arguments(parser: argparse.ArgumentParser) -> None:
     _add_run_folder_flags(parser, "runs/instance")
 
 
-def _config(args: argparse.Namespace) -> DeepConfig:
-    return DeepConfig(
+def _config(args: argparse.Namespace, model: Any) -> DeepConfig:
+    from solvers.deep.presets import instance_preset
+
+    return instance_preset(
+        model,
         iterations=args.iterations,
         nudge=args.nudge,
         validate_every=args.validate_every,
@@ -194,7 +197,7 @@ def _run(args: argparse.Namespace, prog: str) -> int:
 
     model = load_instance_arg(args.instance)
     try:
-        config = _config(args)
+        config = _config(args, model)
     except ConfigError as error:
         raise InvalidInput(f"{error}") from None
     if model.n_actions < 1 or model.n_states < 1:

@@ -42,6 +42,13 @@ reference, verified) and ``report.txt`` with re-check commands.
 
 Determinism: ``seed`` fixes the search; each distinct instance is run once and its verdict
 cached, so a non-deterministic solver cannot make the shrinker flaky.
+
+**Shards** (``pamdp fuzz --chunk / --workers / --address``, issue 14; docs/DISTRIBUTED.md).
+:func:`fuzz_shards` cuts a run into seed ranges: shard ``i`` is a search of its own over
+``chunk`` instances with seed :func:`shard_seed` ``(seed, i)`` (SHA-256 based, the derivation
+of the theorem chunks), finding and shrinking its own classes; :func:`run_fuzz_shard` runs one
+(nothing saved) and returns its lossless report document; :meth:`FuzzReport.merge` merges
+them in shard order and :func:`save_run` writes the merged run once.
 """
 
 from __future__ import annotations

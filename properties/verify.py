@@ -653,18 +653,35 @@ def verify_policy(
 
 def _visits(data: ExactPolicyData, actions: list[int], start: int) -> tuple[float, ...]:
     """The discounted occupancy ``x = e_{s0} + γ Pᵀ x`` of the states under the agent's actions
-    (:attr:`VerificationReport.visits`), in floats; ``()`` if the system is singular."""
+    (:attr:`VerificationReport.visits`), in floats; ``()`` if the system is singular.
+
+    ``P`` is sparse (one row per state, its successors), so the system is solved sparsely:
+    a dense ``n × n`` matrix would need 32 GiB at 65,535 states."""
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+
     n = data.n_states
-    transition = np.zeros((n, n))
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
     for s in range(n):
         for o, p_o in enumerate(data.probs[s][actions[s]]):
+            if not p_o:
+                continue
             for t, p in data.successors[s][o]:
-                transition[s, t] += float(p_o) * float(p)
+                rows.append(s)
+                cols.append(t)
+                vals.append(float(p_o) * float(p))
+    transition = sp.csr_matrix((vals, (rows, cols)), shape=(n, n))  # duplicates are summed
     rhs = np.zeros(n)
     rhs[start] = 1.0
-    try:
-        x = np.linalg.solve(np.eye(n) - float(data.gamma) * transition.T, rhs)
-    except np.linalg.LinAlgError:
+    system = (sp.identity(n, format="csc") - float(data.gamma) * transition.T).tocsc()
+    with np.errstate(all="ignore"):
+        try:
+            x = spla.spsolve(system, rhs)
+        except (RuntimeError, ValueError):
+            return ()
+    if not np.all(np.isfinite(x)):
         return ()
     return tuple(float(v) for v in x)
 

@@ -192,7 +192,11 @@ class Journal:
             journal = cls(target)
             keys = {shard.key for shard in shards}
             with target.open(encoding="utf-8") as handle:
-                lines = handle.read().splitlines()
+                text = handle.read()
+            lines = text.splitlines()
+            if not text.endswith("\n"):  # a line cut by a kill: end it, so the next record
+                with target.open("a", encoding="utf-8") as handle:  # starts on a line of its own
+                    handle.write("\n")
             try:
                 header = json.loads(lines[0])
             except ValueError:

@@ -92,7 +92,7 @@ def test_every_property_fails_on_a_principal_that_ignores_the_agents_continuatio
 
 def test_claims_are_exposed_with_their_checks() -> None:
     keys = [c.key for c in DEEP_CLAIMS]
-    assert keys == ["deep_exact_agent", "deep_learned_agent", "deep_discounted"]
+    assert keys == ["deep-exact-agent", "deep-learned-agent", "deep-discounted"]
     assert [c.check for c in DEEP_CLAIMS] == [
         check_deep_exact_agent,
         check_deep_learned_agent,

@@ -258,3 +258,35 @@ def test_rules_validate_arguments():
         CoinGameRules(edges="mirror")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown Coin Game preset"):
         preset("nope")
+
+
+@pytest.mark.parametrize("name", ["paper-3x3", "lola-3x3", "walls-3x3"])
+def test_stacked_game_is_each_of_its_batched_games(name):
+    """StackedCoinGame over K BatchedCoinGames produces, game by game, exactly the states,
+    rewards and episode ends of K separate BatchedCoinGames with equal generators (through
+    episode resets), and store() hands the states back."""
+    from solvers.coin.env import StackedCoinGame
+
+    k, b = 3, 5
+    envs = [BatchedCoinGame(b, name, np.random.default_rng([7, j])) for j in range(k)]
+    refs = [BatchedCoinGame(b, name, np.random.default_rng([7, j])) for j in range(k)]
+    stacked = StackedCoinGame(envs)
+    moves = np.random.default_rng(3)
+    length = preset(name).episode_length
+    for _ in range(2 * length + 3):
+        actions = moves.integers(4, size=(k, b, 2))
+        rewards, done = stacked.step(actions)
+        for j, ref in enumerate(refs):
+            res = ref.step(actions[j])
+            np.testing.assert_array_equal(rewards[j], res.rewards)
+            np.testing.assert_array_equal(stacked.state[j], ref.state)
+            assert done == res.done
+        if done:
+            stacked.reset()
+            for ref in refs:
+                ref.reset()
+            np.testing.assert_array_equal(stacked.state, np.stack([r.state for r in refs]))
+    stacked.store()
+    for env, ref in zip(envs, refs, strict=True):
+        np.testing.assert_array_equal(env.state, ref.state)
+        assert env.t == ref.t

@@ -103,3 +103,29 @@ def _check_gather(copy_members, gather_members):
         assert torch.equal(p, getattr(b, name))
     with pytest.raises(ValueError, match="3 members given for a QNet of 2"):
         copy_members(parts, fresh)
+
+
+def test_fast_forward_equals_forward_to_rounding_with_its_gradients():
+    """QNet.fast (transposed output layer, TransposedHead) computes forward's Q-values and
+    weight gradients to float rounding, member by member: a member's values do not change when
+    the other members' inputs do."""
+    torch.manual_seed(0)
+    net = QNet(3, 2, members=4, seed=1)
+    obs = torch.rand(4, 50, 4, 3, 3)
+    extra = torch.rand(4, 50, 2)
+    g = torch.rand(4, 50, 4)
+    (net(obs, extra) * g).sum().backward()
+    want = [p.grad.clone() for p in net.parameters()]
+    net.zero_grad()
+    q = net.fast(obs, extra)
+    (q * g).sum().backward()
+    torch.testing.assert_close(q, net(obs, extra), rtol=1e-5, atol=1e-6)
+    for p, w in zip(net.parameters(), want, strict=True):
+        torch.testing.assert_close(p.grad, w, rtol=1e-5, atol=1e-6)
+    other = obs.clone()
+    other[1:] = torch.rand(3, 50, 4, 3, 3)
+    with torch.no_grad():
+        assert torch.equal(net.fast(other, extra)[0], q[0].detach())
+        assert torch.equal(
+            net.fast(obs[2:], extra[2:], member=slice(2, 4)), net.fast(obs, extra)[2:]
+        )

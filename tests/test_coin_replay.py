@@ -147,3 +147,38 @@ def test_stacked_replay_state_round_trip():
     draws.append(copy.sample("a", 6, [np.random.default_rng(9 + k) for k in range(3)]))
     np.testing.assert_array_equal(draws[0][0], draws[1][0])
     np.testing.assert_array_equal(draws[0][1]["state"], draws[1][1]["state"])
+
+
+def test_stacked_replay_draws_every_tree_at_once_as_one_tree_after_another():
+    """sample_all / update_all (every learner's draw and reprioritisation in one pass) give
+    each stack exactly what PrioritizedReplay.sample("a") then .sample("b") with the same
+    generator, and the matching update_priorities, give — through ring wrap-around, with the
+    ancestors' refresh deferred to the next add."""
+    stacks, capacity = 3, 37
+    stacked, separate = _stacked_and_separate(stacks, capacity, 0)
+    data = np.random.default_rng(5)
+    rngs = [np.random.default_rng([5, k]) for k in range(stacks)]
+    refs = [np.random.default_rng([5, k]) for k in range(stacks)]
+    for _ in range(15):
+        m = int(data.integers(1, 9))
+        batch = {
+            "state": data.integers(0, 9, size=(stacks, m, 4)),
+            "reward": data.random((stacks, m, 2)).astype(np.float32),
+        }
+        stacked.add(batch)
+        for k, buf in enumerate(separate):
+            buf.add({name: v[k] for name, v in batch.items()})
+        idx, got = stacked.sample_all(6, rngs)
+        td = data.random((2, stacks, 6)) * 3
+        for k, buf in enumerate(separate):
+            for t, tree in enumerate(("a", "b")):
+                idx_k, want = buf.sample(tree, 6, refs[k])
+                np.testing.assert_array_equal(idx[t, k], idx_k)
+                np.testing.assert_array_equal(got["state"][t, k], want["state"])
+            for t, tree in enumerate(("a", "b")):
+                buf.update_priorities(tree, idx[t, k], td[t, k])
+        stacked.update_all(idx, td)
+    for k, buf in enumerate(separate):
+        for tree in ("a", "b"):
+            np.testing.assert_array_equal(stacked.trees[tree].tree[k], buf.trees[tree].tree)
+            assert stacked.max_priority[tree][k] == buf.max_priority[tree]

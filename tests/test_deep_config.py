@@ -81,3 +81,20 @@ def test_dict_round_trip() -> None:
     assert DeepConfig.from_dict(config.to_dict()) == config
     with pytest.raises(ValueError, match="unknown"):
         DeepConfig.from_dict({"iterationz": 3})
+
+
+def test_episode_length_default_and_validation() -> None:
+    """``max(|S|, ⌈1/(1 − γ)⌉)``: 10 at γ = 0.9 with 4 states, 7 states at γ = 1/2, 100 at
+    γ = 0.99; a non-positive or non-integer length is refused."""
+    from solvers.deep.config import default_episode_length
+    from solvers.rl.config import ConfigError
+
+    assert default_episode_length(4, 0.9) == 10
+    assert default_episode_length(7, 0.5) == 7
+    assert default_episode_length(3, 0.99) == 100
+    with pytest.raises(ValueError, match="discount"):
+        default_episode_length(3, 1.0)
+    for bad in (0, -2, 1.5):
+        with pytest.raises(ConfigError, match="episode_length"):
+            DeepConfig(episode_length=bad)  # type: ignore[arg-type]
+    assert DeepConfig(episode_length=5).episode_length == 5

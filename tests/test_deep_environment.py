@@ -73,3 +73,29 @@ def test_rejects_cyclic_instances() -> None:
     model = random_instance(4, 2, 2, seed=0, episodic=False)
     with pytest.raises(ValueError, match="episodic"):
         VectorEnv(model, 2)
+
+
+def test_cyclic_instances_are_truncated_after_the_episode_length() -> None:
+    """A cyclic instance with ``episode_length = 3``: every copy is back at s0 after exactly 3
+    steps; the third step reports its real next state and ``done = False`` (a truncation: the
+    game goes on, so the targets still bootstrap)."""
+    model = random_instance(4, 2, 2, seed=0, episodic=False)
+    env = VectorEnv(model, 50, episode_length=3)
+    rng = np.random.default_rng(0)
+    for step_number in range(1, 7):
+        before = env.states.copy()
+        step = env.step(np.zeros(50, dtype=np.int64), rng)
+        assert not step.done.any()
+        for s, o, s2 in zip(before, step.outcomes, step.next_states, strict=True):
+            assert s2 in {t for t, _ in model.successors(int(s), int(o))}
+        if step_number % 3 == 0:
+            np.testing.assert_array_equal(env.states, model.initial_state)
+        else:
+            np.testing.assert_array_equal(env.states, step.next_states)
+
+
+def test_episode_length_must_be_a_positive_integer() -> None:
+    model = random_instance(4, 2, 2, seed=0, episodic=False)
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="episode_length"):
+            VectorEnv(model, 2, episode_length=bad)  # type: ignore[arg-type]

@@ -71,3 +71,26 @@ def test_an_underpaid_contract_is_a_discontinuity(tree: Validator) -> None:
     nudged_record, _ = tree.evaluate(nudged.recommended, nudged.contracts)
     assert nudged_record.follow_rate == 1.0
     assert 0.9 < nudged_record.principal_ratio < 1.0  # the margin's price
+
+
+def test_cyclic_instances_validate_against_the_exact_fixed_point() -> None:
+    """A discounted instance (γ = 1/2): the exact-contract value of a profile equals the exact
+    rational fixed point of that profile (``solvers.equilibria.profile_fixed_point`` via
+    ``pure_stationary``, an independent exact method), and the discounted visits of a play
+    without terminal transitions sum to 1/(1 − γ) = 2."""
+    from solvers.equilibria import pure_stationary
+    from theory.generators import random_instance as generate
+
+    model = generate(3, 2, 2, seed=5, episodic=False, discount="1/2")
+    validator = Validator(model)
+    results, _ = pure_stationary(model)
+    s0 = model.initial_state
+    for r in results:
+        profile = np.array(r.fixed_point.recommended, dtype=np.int64)
+        value, _ = validator.minimal_implementation_values(profile)
+        assert value == pytest.approx(float(r.principal_values[s0]), abs=1e-9)
+    visits = validator.visit_probabilities(np.zeros(model.n_states, dtype=np.int64))
+    has_terminal = bool(np.any(np.diff(model.transition_offsets) == 0))
+    if not has_terminal:
+        assert visits.sum() == pytest.approx(2.0, abs=1e-9)
+    assert visits[s0] >= 1.0

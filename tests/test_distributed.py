@@ -103,6 +103,15 @@ def test_journal_records_each_shard_and_resume_runs_only_the_rest(tmp_path):
     assert results == expected(5)  # the uninterrupted results
     assert CALLS == [3, 4]
     assert seen == [("s0", True), ("s1", True), ("s2", True), ("s3", False), ("s4", False)]
+    # the shards journalled after the cut line are on lines of their own: a second resume
+    # finds all five (the cut line is skipped again)
+    assert sorted(Journal.open(path, run, shards(5), resume=True).done) == [
+        "s0",
+        "s1",
+        "s2",
+        "s3",
+        "s4",
+    ]
 
 
 def test_a_journal_of_another_run_is_refused(tmp_path):
@@ -117,6 +126,22 @@ def test_a_journal_of_another_run_is_refused(tmp_path):
     with pytest.raises(dist.JournalMismatch, match="not a pamdp shard journal"):
         Journal.open(other, {"seed": 0}, shards(3), resume=True)
     assert Journal.open(tmp_path / "new.jsonl", {}, shards(1), resume=True).done == {}
+
+
+def test_derived_seeds_are_the_halved_first_8_bytes_of_sha256():
+    """By hand: SHA-256 of "salt:7:key:2", first 8 bytes big-endian, shifted right once; the
+    theorem chunks (properties.report.shard_seed) and the fuzz seed ranges
+    (properties.fuzz.shard_seed) are this derivation with their own salts."""
+    from properties.fuzz import shard_seed as fuzz_seed
+    from properties.report import shard_seed as theorem_seed
+
+    digest = hashlib.sha256(b"salt:7:key:2").digest()
+    assert dist.derive_seed("salt", 7, "key", 2) == int.from_bytes(digest[:8], "big") >> 1
+    assert 0 <= dist.derive_seed("salt", 7) < 2**63
+    assert theorem_seed(0, "spe", 1) == dist.derive_seed("pamdp/theorem-shard@1", 0, "spe", 1)
+    by_hand = hashlib.sha256(b"pamdp/fuzz-shard@1:1:0").digest()
+    assert fuzz_seed(1, 0) == int.from_bytes(by_hand[:8], "big") >> 1
+    assert len({fuzz_seed(1, i) for i in range(50)} | {fuzz_seed(2, 0)}) == 51
 
 
 def test_fingerprint_depends_on_run_and_every_shard():

@@ -234,14 +234,15 @@ def test_fast_solution_reader_leaves_everything_unusual_to_the_reference(tmp_pat
 def test_every_hostile_solution_case_reads_alike_through_the_fast_path(tmp_path, monkeypatch):
     """The hostile-input catalogue through load_solution with the fast path on for every
     size: the same verdict and message as the reference reader, the same exact values."""
-    import theory.format as format_module
     from test_hostile_input import SOLUTION_CASES, _model
+
+    import theory.format as format_module
 
     model = _model()
     for number, case in enumerate(SOLUTION_CASES):
         path = tmp_path / f"case-{number}.json"
         path.write_bytes(case.build().replace(b'"@@"', b"NaN"))
-        outcomes = []
+        outcomes: list[tuple[str, Any]] = []
         for threshold in (0, 1 << 60):
             monkeypatch.setattr(format_module, "FAST_PATH_BYTES", threshold)
             try:

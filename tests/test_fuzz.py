@@ -34,11 +34,12 @@ from properties.fuzz import (
     attempt,
     fuzz,
 )
-from properties.fuzz_shrink import _Fields
+from properties.fuzz_shrink import _leaf_values
 from solvers.backward_induction import solve_backward_induction
 from theory.format import load_instance
 from theory.generators import three_state_example
 from theory.spe import NEGATIVE_PAYMENT, NOT_FOLLOWED, OVERPAYMENT, PRINCIPAL_DEVIATION
+from theory.transforms import InstanceFields
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -53,7 +54,7 @@ def assert_minimal(failure: FailureClass, solver: Any) -> None:
     """The class's instance fails, and no structural reduction fails with the same class."""
     assert failure.shrink_complete
     assert attempt(solver, failure.model).key == (failure.kind, failure.signature)
-    for candidate in _Fields.of(failure.model).candidates():
+    for candidate in InstanceFields.of(failure.model).candidates(_leaf_values):
         smaller = candidate.build()
         if smaller is not None:
             assert attempt(solver, smaller).key != (failure.kind, failure.signature)
@@ -251,3 +252,27 @@ def test_instances_without_a_known_spe_are_not_blamed_on_the_solver():
     assert result.failed  # attempt() alone only verifies
     judged = _judged(result, model)
     assert judged.kind == UNCHECKED and not judged.failed
+
+
+def test_a_run_is_cut_into_seed_ranges():
+    """45 instances in chunks of 20: shards of 20, 20 and 5 with seeds shard_seed(7, i); no
+    chunk (or one at least as large): one shard, the unsharded search (seed 7, 45)."""
+    from properties.fuzz import fuzz_shards, shard_seed
+
+    spec = {"function": "closed_form_2x2:solve"}
+    three = fuzz_shards(spec, max_examples=45, seed=7, chunk=20, family="episodic")
+    assert [s.key for s in three] == ["fuzz#1/3", "fuzz#2/3", "fuzz#3/3"]
+    assert [s.arguments["max_examples"] for s in three] == [20, 20, 5]
+    assert [s.arguments["seed"] for s in three] == [shard_seed(7, i) for i in range(3)]
+    assert all(s.arguments["options"] == {"family": "episodic"} for s in three)
+    for chunk in (None, 45, 100):
+        [one] = fuzz_shards(spec, max_examples=45, seed=7, chunk=chunk)
+        assert (one.key, one.arguments["seed"], one.arguments["max_examples"]) == (
+            "fuzz#1/1",
+            7,
+            45,
+        )
+    with pytest.raises(TypeError, match="unknown option"):
+        fuzz_shards(spec, max_examples=5, output_dir="x")
+    with pytest.raises(ValueError, match="chunk"):
+        fuzz_shards(spec, max_examples=5, chunk=0)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from properties.fuzz_shrink import _Fields, shrink_structurally, size_key
+from properties.fuzz_shrink import _leaf_values, shrink_structurally
 from solvers.backward_induction import solve_backward_induction
 from theory.generators import paper_tree, three_state_example
+from theory.transforms import InstanceFields, size_key
 
 
 def test_folding_a_leaf_keeps_the_spe_of_the_rest():
@@ -13,7 +14,7 @@ def test_folding_a_leaf_keeps_the_spe_of_the_rest():
     principal reward after L, γ 𝒪(a)(L) V^a to the agent's reward) leaves V^p(s0), V^a(s0)
     and the recommendation at s0 unchanged."""
     model = three_state_example()
-    folded = _Fields.of(model).fold_leaf(1)
+    folded = InstanceFields.of(model).fold_leaf(1, _leaf_values)
     assert folded is not None
     smaller = folded.build()
     assert smaller is not None and smaller.n_states == 2
@@ -31,7 +32,7 @@ def test_shrinking_stops_at_a_one_minimal_instance():
     smallest, finished = shrink_structurally(model, lambda m: m.n_states >= 2)
     assert finished and smallest.n_states == 2
     assert size_key(smallest) < size_key(model)
-    for candidate in _Fields.of(smallest).candidates():
+    for candidate in InstanceFields.of(smallest).candidates(_leaf_values):
         built = candidate.build()
         if built is not None and size_key(built) < size_key(smallest):
             assert built.n_states < 2

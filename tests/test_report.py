@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from dataclasses import replace
 from typing import Any
@@ -58,7 +59,10 @@ def test_theorem_3_3_summary_tabulates_iterations_by_depth():
     )
 
 
+@functools.cache
 def _small_report() -> rp.Report:
+    """One small run shared by the tests below (it shrinks a known R1 counterexample, which
+    is the slow part)."""
     return rp.run_report(
         "ci",
         claims=[claim("metamorphic-scaling"), claim("theorem-3.4-contraction-R1")],

@@ -317,6 +317,42 @@ def test_coin_runs_stops_refuses_resumes_and_overwrites(
         train.run_coin(_coin_args("--nudge", "-1", "-o", str(tmp_path / "x")))
 
 
+def test_coin_batched_trains_the_seeds_as_the_ensemble_does_and_refuses_what_it_cannot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--batched`` writes what solvers.coin.ensemble.run_seeds writes for the same
+    configuration (a batched run is deterministic, so the curves are equal), and refuses the
+    options that need checkpoints or other processes, and repeated seeds."""
+    from solvers.coin import ensemble
+
+    cfg = replace(TINY, baselines=("selfish",), validation_iterations=20, eval_every=30)
+    out = tmp_path / "out"
+    argv = ["--config", _tiny_config(tmp_path, cfg), "--seeds", "2", "5", "--no-progress"]
+    assert train.run_coin(_coin_args(*argv, "-o", str(out), "--batched")) == 0
+    assert '"seeds": [\n  2,\n  5\n ]' in capsys.readouterr().out
+    ensemble.run_seeds(replace(cfg, output=str(tmp_path / "direct")), [2, 5], progress=False)
+    for seed in (2, 5):
+        got = json.loads((out / f"seed_{seed}" / "results.json").read_text())
+        want = json.loads((tmp_path / "direct" / f"seed_{seed}" / "results.json").read_text())
+        assert got["ensemble"] == {"seeds": [2, 5], "batched": True}
+        assert {k: v["curve"] for k, v in got["phases"].items()} == {
+            k: v["curve"] for k, v in want["phases"].items()
+        }
+        assert not (out / f"seed_{seed}" / "checkpoint.pt").exists()
+    x = ["-o", str(tmp_path / "x"), "--batched"]
+    for extra, problem in (
+        (["--workers", "2"], "leave out --workers"),
+        (["--address", "localhost:1"], "leave out --workers"),
+        (["--stop-after", "5"], "no checkpoints"),
+        (["--resume"], "no checkpoints"),
+    ):
+        with pytest.raises(InvalidInput, match=problem):
+            train.run_coin(_coin_args(*argv, *x, *extra))
+    with pytest.raises(InvalidInput, match="distinct"):
+        train.run_coin(_coin_args("--seeds", "1", "1", *x))
+    assert not (tmp_path / "x").exists()
+
+
 def test_coin_reports_the_remaining_time_after_300_iterations(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,4 +1,4 @@
-"""Vectorised reading and writing of the number arrays of large JSON documents.
+"""Vectorised reading and writing of large float-valued JSON documents (issue 14).
 
 The reference reader (:func:`theory.format.loads_json`) builds a Python ``Fraction`` for every
 JSON number, which costs about 5 µs each: 17 s for a depth-18 paper tree. The functions here
@@ -11,17 +11,24 @@ float array *is* the exact instance and no rational needs to be built until exac
 asks for one. When it is not (a 20-digit decimal, ``1e-400``, an integer beyond 2^53), the
 caller reads the document with the reference reader.
 
-Every function returns ``None`` for anything it does not recognise as a well-formed array of
-the expected shape (a string, a boolean, a wrong shape, a non-finite value): the caller then
-falls back to the reference reader, which names the field, the index and the value. So the
-fast path changes speed, never a verdict or a message.
+Every reader returns ``None`` for anything it does not recognise as a well-formed document of
+the expected shape (a string, a boolean, a wrong shape, a non-finite value, an unusual field):
+the caller then falls back to the reference reader, which names the field, the index and the
+value. So the fast path changes speed, never a verdict or a message.
 
-Writing: :func:`float_tokens` formats a float array as JSON number tokens in one call
-(orjson's shortest round-trip formatting), used by the solution and instance writers.
+* :func:`fast_instance` (instances) and :func:`fast_solution` (solutions of a given instance);
+  numbers are parsed :data:`CHUNK_BYTES` of text at a time (:func:`parse_numbers`), and the
+  document's bytes are released as soon as its fields are read, so that a 1M-state instance
+  loads in well under 1 GB.
+* :func:`write_solution` and :func:`write_instance` stream the documents of
+  :func:`theory.format.solution_to_dict` / :func:`~theory.format.instance_to_dict` to the
+  atomic temporary file :data:`CHUNK_STATES` states at a time, every float formatted by one
+  orjson call per block as its shortest round-trip decimal.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import operator
@@ -495,15 +502,16 @@ _ENTRIES = msgspec.json.Decoder(list[_Entry])
 _SOLUTION_KEYS = ("format", "instance", "policy", "principal_value", "agent_value", "solver")
 
 
-def _without_strings(text: bytes) -> bytes | None:
-    """``text`` (JSON) with every string, quotes included, deleted, :data:`CHUNK_BYTES` at a
-    time; ``None`` if it has a backslash (an escape: the reference reader handles it)."""
-    if b"\\" in text:
-        return None
+def _without_strings(text: Any) -> bytes | None:
+    """``text`` (JSON, any buffer) with every string, quotes included, deleted,
+    :data:`CHUNK_BYTES` at a time; ``None`` if it has a backslash (an escape: the reference
+    reader handles it)."""
     codes = np.frombuffer(text, dtype=np.uint8)
     parity, pieces = 0, []
     for lo in range(0, codes.size, CHUNK_BYTES):
         block = codes[lo : lo + CHUNK_BYTES]
+        if (block == ord("\\")).any():
+            return None
         quotes = block == ord('"')
         inside = ((np.cumsum(quotes, dtype=np.int32) + parity) & 1).astype(bool)
         parity = int(inside[-1])
@@ -531,36 +539,49 @@ def fast_solution(source: bytes | str | Path, model: PrincipalAgentMDP) -> Solut
         return None
     if not set(top) <= set(_SOLUTION_KEYS) or "policy" not in top:
         return None
-    colons = len(top) + sum(bytes(value).count(b":") for value in top.values())
-    if raw.count(b":") != colons:  # a duplicate top-level key
-        return None
-    del raw
+    # the colons of the policy: all but those of the top level's keys and small values (a
+    # duplicate top-level key leaves more, which the policy's own count then refuses)
+    colons = raw.count(b":") - len(top)
+    del raw  # the policy's Raw view keeps the bytes: the policy is never copied
     small = {}
     for key, value in top.items():
         if key != "policy":
+            text = bytes(value)
+            colons -= text.count(b":")
             try:
-                small[key] = loads_json(b'{"v":' + bytes(value) + b"}")["v"]
+                small[key] = loads_json(b'{"v":' + text + b"}")["v"]
             except json.JSONDecodeError:
                 return None
     if small.get("format") != SOLUTION_FORMAT or small.get("instance") != model.name:
         return None
     if "solver" in small and not isinstance(small["solver"], dict):
         return None
-    policy_text = bytes(top.pop("policy"))
-    del top
+    holder = [top.pop("policy")]
+    del top, value  # (the loop's last item may be the policy)
+    with _no_collections():
+        return _solution_document(holder, colons, small, model)
+
+
+@contextlib.contextmanager
+def _no_collections() -> Iterator[None]:
+    """No garbage collections in the block: a million entries and tuples without cycles
+    would only cost seconds of collections."""
     collecting = gc.isenabled()
-    gc.disable()  # a million entries and tuples, no cycles: collections would only cost time
+    gc.disable()
     try:
-        return _solution_document(policy_text, small, model)
+        yield
     finally:
         if collecting:
             gc.enable()
 
 
 def _solution_document(
-    policy_text: bytes, small: dict[str, Any], model: PrincipalAgentMDP
+    holder: list[msgspec.Raw], colons_found: int, small: dict[str, Any], model: PrincipalAgentMDP
 ) -> SolutionDocument | None:
-    """The second half of :func:`fast_solution`: the policy's text and the small fields."""
+    """The second half of :func:`fast_solution`: the policy's JSON text (``holder``'s one
+    item, taken out so that the document's bytes go as soon as they are read), the number of
+    colons in it, and the small fields."""
+    policy_text = holder.pop()
     try:
         entries = _ENTRIES.decode(policy_text)
     except (msgspec.DecodeError, msgspec.ValidationError):
@@ -592,10 +613,12 @@ def _solution_document(
     colons += sum(
         model.actions[a].count(":") * int(n) for a, n in enumerate(np.bincount(recommended))
     )
-    bare = _without_strings(policy_text)
-    if bare is None or policy_text.count(b":") != colons:
+    if colons_found != colons:
         return None
+    bare = _without_strings(policy_text)
     del policy_text
+    if bare is None:
+        return None
     text, count = _number_text_blocks(bare)
     del bare
     parsed = parse_numbers(text, count) if count == numbers else None

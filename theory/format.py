@@ -579,7 +579,10 @@ def dump_json(data: Any, path: str | Path | None = None, *, indent: int | None =
 
 def save_instance(model: PrincipalAgentMDP, path: str | Path) -> None:
     """Write a model as a FORMAT.md v1 instance file, atomically (see :func:`dump_json`);
-    ``.npz``: the binary companion (:func:`theory.binary.save_instance_npz`)."""
+    ``.npz``: the binary companion (:func:`theory.binary.save_instance_npz`). A float model
+    (``exact is None``) is written by the streaming writer
+    (:func:`theory.fastjson.write_instance`: the document of :func:`instance_to_dict`,
+    compact); an exact one through :func:`instance_to_dict`."""
     if str(path).endswith(".npz"):
         from theory.binary import save_instance_npz
 
@@ -594,7 +597,7 @@ def save_instance(model: PrincipalAgentMDP, path: str | Path) -> None:
 
 
 # ---------------------------------------------------------------------- solutions
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PolicyEntry:
     """One state of a solution: the recommended action, the contract and optional values."""
 
@@ -796,6 +799,11 @@ def load_solution(
     path: str | Path, model: PrincipalAgentMDP, *, allow_name_mismatch: bool = False
 ) -> SolutionDocument:
     """Read a FORMAT.md v1 solution file against its instance (see :func:`solution_from_dict`).
+
+    Files of :data:`FAST_PATH_BYTES` or more are read by :func:`theory.fastjson.fast_solution`
+    when they can be (a clean float solution: numbers as floats whose shortest decimals are
+    the document's numbers); every other one, and every one it declines, by the reference
+    reader, so the verdicts and messages are the same.
 
     Raises
     ------

@@ -75,13 +75,25 @@ CLAIMS: tuple[Claim, ...] = (
     equilibria.PROPOSITION_4_1,
 )
 
+#: Claims run only when named (``pamdp theorems --claim KEY``): the deep-backend family trains
+#: networks per instance (minutes per claim even at the ci profile), so the default report and
+#: CI leave it out; tests/test_claims_deep.py runs its properties on small budgets. A ci-profile
+#: run of ``deep-exact-agent`` (150 instances, 3,000 iterations each) failed on 9 of them
+#: (e.g. V^p(s0) 1.66241 against the SPE's 1.66306): a finding about that budget, recorded in
+#: docs/DEEP.md.
+OPTIONAL_CLAIMS: tuple[Claim, ...]
+try:  # the deep-backend family needs torch (the `deep` extra)
+    from properties.claims.deep import DEEP_CLAIMS as OPTIONAL_CLAIMS
+except ImportError:  # pragma: no cover - torch is installed by the README's set-up
+    OPTIONAL_CLAIMS = ()
+
 
 def claim(key: str) -> Claim:
     """The claim with this key."""
-    for c in CLAIMS:
+    for c in (*CLAIMS, *OPTIONAL_CLAIMS):
         if c.key == key:
             return c
     raise KeyError(f"unknown claim {key!r}; known: {[c.key for c in CLAIMS]}")
 
 
-__all__ = ["CLAIMS", "Claim", "claim"]
+__all__ = ["CLAIMS", "OPTIONAL_CLAIMS", "Claim", "claim"]

@@ -183,7 +183,7 @@ def check_deep_exact_agent(
     principal q-gap of the sweep, 0.066; V^p = 2.1601 vs 2.1716), which 3,000 iterations fix.
     The planted :class:`MyopicAgentTrainer` fails on :func:`continuation_trap`.
     """
-    claim = "deep_exact_agent"
+    claim = "deep-exact-agent"
     if not model.is_episodic:
         return _not_applicable(claim, "cyclic instance (the episodic property)")
     from solvers.deep.validation import Validator
@@ -231,7 +231,7 @@ def check_deep_learned_agent(
     these thresholds 0 of 29. The thresholds leave a margin below the minima (a 5-state
     instance with two wrong states scores 0.6).
     """
-    claim = "deep_learned_agent"
+    claim = "deep-learned-agent"
     if not model.is_episodic:
         return _not_applicable(claim, "cyclic instance (the episodic property)")
     config = {**LEARNED_BUDGET, **(budget or {}), "agent": "network", "nudge": LEARNED_NUDGE}
@@ -277,7 +277,7 @@ def check_deep_discounted(
     R1), earn the SPE's ``V^p(s0)`` within ``tol`` (the fixed point is found by successive
     approximation to 1e-12).
     """
-    claim = "deep_discounted"
+    claim = "deep-discounted"
     if model.is_episodic:
         return _not_applicable(claim, "episodic instance (the discounted property)")
     from solvers.deep.ground_truth import ground_truth
@@ -334,7 +334,7 @@ def discounted_cases() -> st.SearchStrategy[dict[str, Any]]:
 
 
 DEEP_EXACT_AGENT = Claim(
-    key="deep_exact_agent",
+    key="deep-exact-agent",
     statement="Algorithm 2 with the exact agent learns recommendations that, implemented "
     "minimally, earn exactly the SPE value",
     paper_ref="PAPER.md §4 (Algorithm 2; validation with an exact agent), §3 (Theorem 3.3)",
@@ -344,7 +344,7 @@ DEEP_EXACT_AGENT = Claim(
     check=check_deep_exact_agent,
 )
 DEEP_LEARNED_AGENT = Claim(
-    key="deep_learned_agent",
+    key="deep-learned-agent",
     statement="Algorithm 2 with a learned agent reaches the reliable level on a short budget",
     paper_ref="PAPER.md §4, §6 (tree experiment: ≈ 98% of the SPE, ≈ 90% accuracy)",
     definition="exact-contract ratio ≥ 0.95 and SPE-optimal share of reachable states ≥ 0.5 "
@@ -353,7 +353,7 @@ DEEP_LEARNED_AGENT = Claim(
     check=check_deep_learned_agent,
 )
 DEEP_DISCOUNTED = Claim(
-    key="deep_discounted",
+    key="deep-discounted",
     statement="On discounted instances with a unique pure stationary SPE, Algorithm 2 with "
     "the exact agent reaches it",
     paper_ref="PAPER.md §3 (γ < 1: the meta-algorithm's fixed points), §4",

@@ -447,3 +447,83 @@ class CoinGame:
                 self.colour = 1 - self.colour
         self.t += 1
         return rewards, self.t >= self.rules.episode_length
+
+
+class StackedCoinGame:
+    """``K`` :class:`BatchedCoinGame`\\ s of one size and rules stepped as one ``(K, B)`` batch.
+
+    Game ``k`` keeps its own generator (the ``k``-th environment's, shared with it) and draws
+    from it exactly what :meth:`BatchedCoinGame.step` / :meth:`~BatchedCoinGame.reset` draw, in
+    the same order, so its states and rewards are the ones the ``k``-th environment would
+    produce (tested); only the arithmetic is done for all ``K·B`` games at once. :meth:`store`
+    writes the states back into the environments.
+    """
+
+    def __init__(self, envs: list[BatchedCoinGame]) -> None:
+        self.envs = envs
+        self.rules = envs[0].rules
+        self.num_games = envs[0].num_games
+        self.rngs = [e.rng for e in envs]
+        self.moves = move_table(self.rules)
+        st = np.stack([e.state for e in envs])  # (K, B, 4)
+        self.red, self.blue, self.coin, self.colour = (st[..., i].copy() for i in range(4))
+        self.t = envs[0].t
+
+    @property
+    def state(self) -> IntArray:
+        """``(K, B, 4)`` compact states (a copy)."""
+        return np.stack([self.red, self.blue, self.coin, self.colour], axis=-1)
+
+    def store(self) -> None:
+        """Write every game's state and clock into its :class:`BatchedCoinGame`."""
+        for k, env in enumerate(self.envs):
+            env.red, env.blue = self.red[k].copy(), self.blue[k].copy()
+            env.coin, env.colour = self.coin[k].copy(), self.colour[k].copy()
+            env.t = self.t
+
+    def _draw(self, integers: int | None, size: int) -> np.ndarray:
+        """Each generator's ``integers(integers, size)`` (or ``random(size)``), stacked."""
+        if integers is None:
+            return np.stack([rng.random(size) for rng in self.rngs])
+        return np.stack([rng.integers(integers, size=size) for rng in self.rngs])
+
+    def reset(self) -> None:
+        """:meth:`BatchedCoinGame.reset` of every game."""
+        b, cells = self.num_games, self.rules.num_cells
+        red, blue, coin, colour = [], [], [], []
+        for rng in self.rngs:
+            r = rng.integers(cells, size=b)
+            bl = rng.integers(cells, size=b)
+            nfree = cells - 1 - (r != bl)
+            coin.append(kth_free_cell(rng.integers(nfree), r, bl))
+            colour.append(rng.integers(2, size=b))
+            red.append(r)
+            blue.append(bl)
+        self.red, self.blue = np.stack(red), np.stack(blue)
+        self.coin, self.colour = np.stack(coin), np.stack(colour)
+        self.t = 0
+
+    def step(self, actions: IntArray) -> tuple[FloatArray, bool]:
+        """:meth:`BatchedCoinGame.step` of every game: ``(K, B, 2)`` moves → ``(K, B, 2)``
+        rewards and whether the episode ended."""
+        rules, b = self.rules, self.num_games
+        self.red = self.moves[self.red, actions[..., 0]]
+        self.blue = self.moves[self.blue, actions[..., 1]]
+        red_on = self.red == self.coin
+        blue_on = self.blue == self.coin
+        wins = self._draw(2, b) if rules.simultaneous == "random" else None
+        u = self._draw(None, b)
+        new_colour = self._draw(2, b) if rules.respawn_colour == "random" else 1 - self.colour
+        if wins is not None:
+            both = red_on & blue_on
+            red_wins = wins == 0
+            red_on = red_on & ~(both & ~red_wins)
+            blue_on = blue_on & ~(both & red_wins)
+        rewards = pickup_rewards(rules, red_on, blue_on, self.colour)
+        taken = red_on | blue_on
+        nfree = rules.num_cells - 1 - (self.red != self.blue)
+        new_cell = kth_free_cell((u * nfree).astype(np.int64), self.red, self.blue)
+        self.coin = np.where(taken, new_cell, self.coin)
+        self.colour = np.where(taken, new_colour, self.colour)
+        self.t += 1
+        return rewards, self.t >= rules.episode_length

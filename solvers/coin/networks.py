@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -121,15 +122,65 @@ class QNet(nn.Module):
         else:
             cols = F.unfold(obs.reshape(e * m, 4, n, n), self.kernel)  # (E·M, 4k², L)
             patches = cols.transpose(1, 2).reshape(e, m * self.positions, -1)
-        h = torch.relu(torch.baddbmm(self.conv_b[sl], patches, self.conv_w[sl]))
+        # ReLUs in place: the same numbers without a new tensor (baddbmm keeps its inputs,
+        # not its output, for the backward pass)
+        h = torch.baddbmm(self.conv_b[sl], patches, self.conv_w[sl]).relu_()
         h = h.reshape(e, m, -1)
         if self.extra_dim:
             if extra is None:
                 extra = torch.zeros(e, m, self.extra_dim, device=obs.device)
             h = torch.cat([h, extra], dim=2)
-        h = torch.relu(torch.baddbmm(self.b1[sl], h, self.w1[sl]))
-        h = torch.relu(torch.baddbmm(self.b2[sl], h, self.w2[sl]))
+        h = torch.baddbmm(self.b1[sl], h, self.w1[sl]).relu_()
+        h = torch.baddbmm(self.b2[sl], h, self.w2[sl]).relu_()
         return torch.baddbmm(self.b3[sl], h, self.w3[sl])
+
+    def fast(
+        self,
+        obs: torch.Tensor,
+        extra: torch.Tensor | None = None,
+        member: slice | None = None,
+    ) -> torch.Tensor:
+        """:meth:`forward` computed faster on the CPU, equal to it to float rounding (not bit
+        for bit): the narrow output layer as ``(W₃ᵀ hᵀ)ᵀ``
+        (:class:`TransposedHead`), which multiplies in the wide layout. Members stay
+        independent (each is its own matrix product). Used by the batched training phase
+        (:mod:`solvers.coin.ensemble`), whose agreement with a single run is statistical."""
+        sl = slice(None) if member is None else member
+        e, m = obs.shape[0], obs.shape[1]
+        n = self.grid_size
+        if self.kernel == n:
+            patches = obs.reshape(e, m, 4 * n * n)
+        else:
+            cols = F.unfold(obs.reshape(e * m, 4, n, n), self.kernel)
+            patches = cols.transpose(1, 2).reshape(e, m * self.positions, -1)
+        h = torch.baddbmm(self.conv_b[sl], patches, self.conv_w[sl]).relu_().reshape(e, m, -1)
+        if self.extra_dim:
+            if extra is None:
+                extra = torch.zeros(e, m, self.extra_dim, device=obs.device)
+            h = torch.cat([h, extra], dim=2)
+        h = torch.baddbmm(self.b1[sl], h, self.w1[sl]).relu_()
+        h = torch.baddbmm(self.b2[sl], h, self.w2[sl]).relu_()
+        out: torch.Tensor = TransposedHead.apply(h, self.w3[sl], self.b3[sl])
+        return out
+
+
+class TransposedHead(torch.autograd.Function):
+    """``h W + b`` for ``h (E, M, H)``, ``W (E, H, A)`` with few outputs ``A``, multiplied as
+    ``(Wᵀ hᵀ)ᵀ`` and with the weight gradient as ``(gᵀ h)ᵀ``: the same products, summed in
+    another order, several times faster for ``A = 4`` than ``baddbmm``'s layout."""
+
+    @staticmethod
+    def forward(ctx: Any, h: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(h, w)
+        out = torch.baddbmm(b.transpose(1, 2), w.transpose(1, 2), h.transpose(1, 2))
+        return out.transpose(1, 2).contiguous()
+
+    @staticmethod
+    def backward(ctx: Any, g: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        h, w = ctx.saved_tensors
+        grad_h = torch.bmm(g, w.transpose(1, 2))
+        grad_w = torch.bmm(g.transpose(1, 2), h).transpose(1, 2)
+        return grad_h, grad_w, g.sum(1, keepdim=True)
 
 
 def gather_members(parts: Sequence[tuple[QNet, int]]) -> QNet:

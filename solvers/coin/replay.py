@@ -144,16 +144,27 @@ class StackedSumTree:
     """``rows`` independent :class:`SumTree`\\ s in one flat array (row ``k`` at offset
     ``2·capacity·k``).
 
-    Row ``k`` performs exactly the operations of a :class:`SumTree` (the same sums in the same
-    order), each level of all rows in one numpy operation: an ensemble of seeds
-    (:mod:`solvers.coin.ensemble`) samples every seed's prioritized batch at once.
+    Row ``k`` holds exactly the numbers of a :class:`SumTree` given the same leaves: every
+    internal node is the float sum ``left + right`` of its children, so the tree is a function
+    of its leaves, whatever order the leaves were written in. Each level of all rows is one
+    numpy operation: an ensemble of seeds (:mod:`solvers.coin.ensemble`) samples every seed's
+    prioritized batch at once. Levels with no more nodes per row than the leaves written are
+    recomputed whole (one strided addition) instead of node by node.
+
+    Parameters
+    ----------
+    rows, capacity
+        Number of trees and leaves per tree (rounded up to a power of two).
+    flat
+        Storage to use (``rows · 2 · capacity`` floats, e.g. a view into a larger forest);
+        zeros by default.
     """
 
-    def __init__(self, rows: int, capacity: int) -> None:
+    def __init__(self, rows: int, capacity: int, flat: FloatArray | None = None) -> None:
         self.capacity = 1 << max(0, int(capacity - 1).bit_length())
         self.depth = self.capacity.bit_length() - 1
         self.rows = rows
-        self.flat = np.zeros(rows * 2 * self.capacity)
+        self.flat = np.zeros(rows * 2 * self.capacity) if flat is None else flat
         self._offset = (2 * self.capacity * np.arange(rows))[:, None]
 
     @property
@@ -163,7 +174,7 @@ class StackedSumTree:
 
     @tree.setter
     def tree(self, value: FloatArray) -> None:
-        self.flat = np.array(value, dtype=np.float64).reshape(-1)
+        self.flat[:] = np.asarray(value, dtype=np.float64).reshape(-1)
 
     @property
     def total(self) -> FloatArray:
@@ -172,36 +183,64 @@ class StackedSumTree:
 
     def update(self, leaves: IntArray, priorities: FloatArray) -> None:
         """Set ``(rows, B)`` leaf priorities and refresh their ancestors."""
+        self.write(leaves, priorities)
+        self.refresh(leaves)
+
+    def write(self, leaves: IntArray, priorities: FloatArray) -> None:
+        """Set ``(rows, B)`` leaf priorities without refreshing (call :meth:`refresh`)."""
+        self.flat[self._offset + np.asarray(leaves, dtype=np.int64) + self.capacity] = priorities
+
+    def refresh(self, leaves: IntArray) -> None:
+        """Recompute the ancestors of ``(rows, B)`` leaves, bottom-up."""
         node = np.asarray(leaves, dtype=np.int64) + self.capacity
-        flat, off = self.flat, self._offset
-        flat[off + node] = priorities
-        for _ in range(self.depth):
+        flat, off, tree = self.flat, self._offset, self.tree
+        width = node.shape[-1]
+        level = self.depth
+        while level > 0:
+            level -= 1
+            lo = 1 << level
+            if lo <= width:  # this level and the ones above: recompute every node
+                while True:
+                    np.add(
+                        tree[:, 2 * lo : 4 * lo : 2],
+                        tree[:, 2 * lo + 1 : 4 * lo : 2],
+                        out=tree[:, lo : 2 * lo],
+                    )
+                    if lo == 1:
+                        return
+                    lo //= 2
             node = node // 2
             at = off + node  # children at off + 2·node = at + node and at + node + 1
             flat[at] = flat.take(at + node) + flat.take(at + node + 1)
 
     def find(self, mass: FloatArray) -> IntArray:
-        """``(rows, B)`` leaves whose cumulative-priority interval contains each ``mass``."""
+        """``(rows, B)`` leaves whose cumulative-priority interval contains each ``mass``
+        (:meth:`SumTree.find`'s descent: the same comparisons and subtractions)."""
         flat, off = self.flat, self._offset
         node = np.ones(mass.shape, dtype=np.int64)
         mass = np.array(mass, dtype=np.float64)
+        left_sum = np.empty_like(mass)
+        go_right = np.empty(mass.shape, dtype=bool)
         for _ in range(self.depth):
-            left = 2 * node
-            left_sum = flat.take(off + left)
-            go_right = mass >= left_sum
-            mass = np.where(go_right, mass - left_sum, mass)
-            node = left + go_right
+            node *= 2
+            flat.take(off + node, out=left_sum)
+            np.greater_equal(mass, left_sum, out=go_right)
+            np.subtract(mass, left_sum, out=mass, where=go_right)
+            node += go_right
         return node - self.capacity
 
 
 class StackedPrioritizedReplay(RingStorage):
     """``stacks`` :class:`PrioritizedReplay`\\ s that receive the same number of transitions at
     every step (the seeds of an ensemble), in one ring: field values are stored as
-    ``(capacity, stacks, *shape)`` and every tree is a :class:`StackedSumTree`.
+    ``(capacity, stacks, *shape)`` and the trees of all learners are the rows of one
+    :class:`StackedSumTree` (learner ``t``, stack ``k`` at row ``t·stacks + k``).
 
     Stack ``k`` holds, draws and reprioritises exactly what a :class:`PrioritizedReplay` fed
     stack ``k``'s transitions and seeded with stack ``k``'s generator would (tested), so each
-    seed keeps its own buffer.
+    seed keeps its own buffer. To save work, :meth:`update_priorities` only writes the leaves;
+    their ancestors are refreshed together with those of the next :meth:`add` (or before the
+    next draw), which gives the same trees because a tree is a function of its leaves.
 
     Parameters
     ----------
@@ -227,18 +266,38 @@ class StackedPrioritizedReplay(RingStorage):
         self.stacks = stacks
         self.alpha = alpha
         self.eps = eps
-        self.trees = {name: StackedSumTree(stacks, capacity) for name in trees}
+        self.names = trees
+        self.forest = StackedSumTree(len(trees) * stacks, capacity)
+        width = stacks * 2 * self.forest.capacity
+        self._trees = {
+            name: StackedSumTree(stacks, capacity, self.forest.flat[t * width : (t + 1) * width])
+            for t, name in enumerate(trees)
+        }
         self.max_priority = {name: np.ones(stacks) for name in trees}
         self._rows = np.arange(stacks)[:, None]
+        self._pending: list[IntArray] = []  # leaves written but not refreshed, (rows, B) each
+
+    @property
+    def trees(self) -> dict[str, StackedSumTree]:
+        """Each learner's ``K`` trees (views into :attr:`forest`), refreshed."""
+        self._flush()
+        return self._trees
+
+    def _flush(self) -> None:
+        if self._pending:
+            self.forest.refresh(np.concatenate(self._pending, axis=1))
+            self._pending = []
 
     def add(self, batch: dict[str, np.ndarray]) -> IntArray:
         """Append ``M`` transitions to every buffer (fields ``(K, M, *shape)``) at each tree's
         largest priority so far; returns their slots ``(M,)``."""
         idx = self.append({name: np.swapaxes(v, 0, 1) for name, v in batch.items()})
-        shape = (self.stacks, len(idx))
-        for name, tree in self.trees.items():
-            prio = np.broadcast_to(self.max_priority[name][:, None], shape)
-            tree.update(np.broadcast_to(idx, shape), prio)
+        rows = self.forest.rows
+        leaves = np.broadcast_to(idx, (rows, len(idx)))
+        prio = np.concatenate([self.max_priority[name] for name in self.names])
+        self.forest.write(leaves, np.broadcast_to(prio[:, None], leaves.shape))
+        self._pending.append(leaves)
+        self._flush()
         return idx
 
     def sample(
@@ -255,14 +314,43 @@ class StackedPrioritizedReplay(RingStorage):
             name: v.reshape(-1, *v.shape[2:]).take(flat, axis=0) for name, v in self.data.items()
         }
 
+    def sample_all(
+        self, batch_size: int, rngs: list[np.random.Generator]
+    ) -> tuple[IntArray, dict[str, np.ndarray]]:
+        """:meth:`sample` of every tree in order (the same draws from each generator), in one
+        descent: indices ``(T, K, batch_size)`` and fields ``(T, K, batch_size, *shape)``."""
+        self._flush()
+        count, k = len(self.names), self.stacks
+        total = self.forest.total.reshape(count, k)
+        u = np.stack([rng.random(count * batch_size) for rng in rngs])  # (K, T·B)
+        mass = u.reshape(k, count, batch_size).transpose(1, 0, 2) * total[..., None]
+        found = self.forest.find(mass.reshape(count * k, batch_size))
+        idx = np.minimum(found, self.size - 1).reshape(count, k, batch_size)
+        flat = idx * k + self._rows
+        return idx, {
+            name: v.reshape(-1, *v.shape[2:]).take(flat, axis=0) for name, v in self.data.items()
+        }
+
     def update_priorities(self, tree: str, idx: IntArray, td_abs: FloatArray) -> None:
         """Set ``p = (|δ| + ε)^α`` for the ``(K, B)`` sampled transitions."""
         p = (np.asarray(td_abs, dtype=np.float64) + self.eps) ** self.alpha
-        self.trees[tree].update(idx, p)
+        self._trees[tree].write(idx, p)
+        # the other trees' rows refresh the same slots: unchanged leaves, unchanged sums
+        self._pending.append(np.tile(np.asarray(idx, dtype=np.int64), (len(self.names), 1)))
         self.max_priority[tree] = np.maximum(self.max_priority[tree], p.max(axis=1))
+
+    def update_all(self, idx: IntArray, td_abs: FloatArray) -> None:
+        """:meth:`update_priorities` of every tree: ``(T, K, B)`` indices and TD errors."""
+        p = (np.asarray(td_abs, dtype=np.float64) + self.eps) ** self.alpha
+        leaves = idx.reshape(-1, idx.shape[-1])
+        self.forest.write(leaves, p.reshape(leaves.shape))
+        self._pending.append(leaves)
+        for t, name in enumerate(self.names):
+            self.max_priority[name] = np.maximum(self.max_priority[name], p[t].max(axis=1))
 
     def state_dict(self) -> dict[str, Any]:
         """The storage, every tree and its maxima (for an ensemble checkpoint)."""
+        self._flush()
         return {
             "storage": super().state_dict(),
             "trees": {k: t.tree.copy() for k, t in self.trees.items()},
@@ -272,6 +360,7 @@ class StackedPrioritizedReplay(RingStorage):
     def load_state_dict(self, state: dict[str, Any]) -> None:  # type: ignore[override]
         """Restore :meth:`state_dict`."""
         super().load_state_dict(state["storage"])
+        self._pending = []
         for k, arr in state["trees"].items():
-            self.trees[k].tree = np.array(arr)
+            self._trees[k].tree = np.array(arr)
         self.max_priority = {k: np.array(v) for k, v in state["max_priority"].items()}

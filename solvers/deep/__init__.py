@@ -9,10 +9,17 @@ Modules (one concern each):
 * :mod:`solvers.deep.environment` — a vectorised simulator of an episodic instance;
 * :mod:`solvers.deep.replay` — the uniform replay buffer;
 * :mod:`solvers.deep.validation` — scoring against the exact best-responding agent and the SPE;
-* :mod:`solvers.deep.trainer` — :class:`DeepTrainer`, the training loop, checkpoints, resume.
+* :mod:`solvers.deep.trainer` — :class:`DeepTrainer`, the training loop, checkpoints, resume
+  (any finite instance: any numbers of actions and outcomes, episodic or discounted);
+* :mod:`solvers.deep.ensemble` — :class:`~solvers.deep.ensemble.EnsembleTrainer`, K trials as
+  one batched computation;
+* :mod:`solvers.deep.ground_truth` — ``solve()`` plus the exact pure stationary SPEs, and the
+  one a learned policy is closest to;
+* :mod:`solvers.deep.presets` — the paper's tree (Fig. 3) as a preset of the instance trainer.
 
 The seeding, schedules, replay storage, checkpoints and it/s metric are shared with the Coin
-Game trainer (:mod:`solvers.rl`); the command line ``pamdp train tree`` is :mod:`pamdp.train`.
+Game trainer (:mod:`solvers.rl`); the command lines are ``pamdp train tree`` (:mod:`pamdp.train`)
+and ``pamdp train instance`` (:mod:`pamdp.train_instance`).
 
 Importing this package does not import torch; ``DeepTrainer`` and ``TrialResult`` are loaded on
 first access. Reading choices are documented in docs/DEEP.md.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import ClassVar, Literal
 
 from solvers.rl.config import ConfigError, RLConfig
@@ -139,15 +140,17 @@ class DeepConfig(RLConfig):
         return self.epsilon_at(iteration, self.iterations)
 
 
-def default_episode_length(n_states: int, discount: float) -> int:
+def default_episode_length(n_states: int, discount: float | Fraction) -> int:
     """The episode length of a cyclic instance when :attr:`DeepConfig.episode_length` is
     ``None``: ``max(|S|, ⌈1/(1 − γ)⌉)``.
 
     ``1/(1 − γ)`` is the discount's effective horizon (the expected length of a game that ends
     with probability ``1 − γ`` per step, whose value is the discounted one); at least ``|S|``
     steps so that every state reachable from ``s0`` can be reached within one episode (a
-    shortest path visits each state at most once).
+    shortest path visits each state at most once). Computed exactly (a float γ is read as its
+    shortest decimal, so γ = 0.9 gives 10, not ⌈10.000000000000002⌉ = 11).
     """
-    if not 0.0 <= discount < 1.0:
+    gamma = discount if isinstance(discount, Fraction) else Fraction(repr(float(discount)))
+    if not 0 <= gamma < 1:
         raise ValueError(f"a cyclic instance needs a discount in [0, 1), got {discount!r}")
-    return max(int(n_states), math.ceil(1.0 / (1.0 - discount)))
+    return max(int(n_states), math.ceil(1 / (1 - gamma)))

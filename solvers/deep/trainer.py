@@ -100,7 +100,7 @@ from solvers.rl.seeding import (
     torch_rng_state,
 )
 from theory.model import PrincipalAgentMDP
-from theory.ties import Ties
+from theory.ties import Ties, argmax_with_ties
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -134,7 +134,7 @@ def episode_length_of(model: PrincipalAgentMDP, config: DeepConfig) -> int | Non
     :func:`~solvers.deep.config.default_episode_length` for a cyclic one."""
     if config.episode_length is not None or model.is_episodic:
         return config.episode_length
-    return default_episode_length(model.n_states, float(model.discount))
+    return default_episode_length(model.n_states, model.discount)
 
 
 def weights_sha256(*networks: torch.nn.Module | None) -> str:
@@ -330,9 +330,7 @@ class DeepTrainer:
         states = np.arange(self.model.n_states)
         q_bar = self._q_bar_online(states, self._all_states)
         solution = minimal_contracts_all_actions(q_bar, self._probs, ties=self._ties)
-        recommended = np.argmax(np.where(solution.implementable, q, -np.inf), axis=1).astype(
-            np.int64
-        )
+        recommended = argmax_with_ties(q, solution.implementable)
         contracts = solution.contracts[states, recommended]
         return recommended, contracts, q_bar
 
@@ -471,7 +469,7 @@ class DeepTrainer:
         q_bar, solution = self._contracts_all_actions(states, q_bar)
         probs = self._probs[states]
         implementable = solution.implementable
-        greedy = np.argmax(np.where(implementable, q, -np.inf), axis=1)
+        greedy = argmax_with_ties(q, implementable)
         explore = self.rng.random(n) < self.config.epsilon(iteration)
         random_pick = np.argmax(np.where(implementable, self.rng.random((n, n_a)), -1.0), axis=1)
         recommended = np.where(explore, random_pick, greedy).astype(np.int64)
@@ -499,7 +497,7 @@ class DeepTrainer:
         a'^p = argmax q_θ(s', ·) is implemented minimally]`` (``q_next = q_θ(s', ·)``)."""
         s, s2 = batch.states, batch.next_states
         continuation = self.gamma * (~batch.done)
-        next_rec = np.argmax(np.where(self._target_implementable[s2], q_next, -np.inf), axis=1)
+        next_rec = argmax_with_ties(q_next, self._target_implementable[s2])
         return (
             self._agent_reward[s, batch.actions]
             + continuation * self._target_agent_value[s2, next_rec]
