@@ -157,7 +157,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_ties_arguments(parser)
     parser.add_argument(
+        "-o",
+        "--output",
         "--output-dir",
+        dest="output_dir",
         default="pamdp-fuzz",
         metavar="DIR",
         help="a run with failures is saved in a fresh folder DIR/run-DATE-TIME-seedN "

@@ -55,7 +55,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--json", action="store_true", help="print the report as JSON instead of a table"
     )
     parser.add_argument(
+        "-o",
+        "--output",
         "--out",
+        dest="out",
         default=DEFAULT_OUT,
         metavar="DIR",
         help=f"folder for counterexample instance files (default {DEFAULT_OUT})",

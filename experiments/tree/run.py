@@ -9,6 +9,13 @@ Usage::
 
     .venv/bin/python experiments/tree/run.py --nudges 0 --trials 5            # Fig. 3
     .venv/bin/python experiments/tree/run.py --nudges 0.005 0.01 0.02 0.05 --trials 2
+    .venv/bin/python experiments/tree/run.py --nudges 0 --trials 5 --workers 2       # 2 at once
+    .venv/bin/python experiments/tree/run.py --nudges 0 --trials 5 --address HEAD:6379
+
+``--workers N`` / ``--address HOST:PORT`` are passed to every ``pamdp train tree`` run: its
+trials are shards on N local Ray workers or on a Ray cluster (docs/DISTRIBUTED.md; on a
+cluster ``runs/`` must be on a file system every node sees). The trials' results are those of
+the serial sweep.
 """
 
 from __future__ import annotations
@@ -35,7 +42,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=5)
     parser.add_argument("--depth", type=int, default=10)
     parser.add_argument("--iterations", type=int, default=20_000)
+    engine = parser.add_mutually_exclusive_group()
+    engine.add_argument(
+        "--workers", type=int, default=1, help="train each tree's trials on N local Ray workers"
+    )
+    engine.add_argument(
+        "--address", default=None, help="train the trials on the Ray cluster at HOST:PORT"
+    )
     args = parser.parse_args(argv)
+    where = ["--workers", str(args.workers)]
+    if args.address is not None:
+        where = ["--address", args.address]
     for nudge in args.nudges:
         for tree in args.trees:
             train = argparse.ArgumentParser()
@@ -56,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                     str(run_dir(nudge, tree)),
                     "--resume",
                     "--no-progress",
+                    *where,
                 ]
             )
             print(f"== ξ = {nudge:g}, tree {tree}", file=sys.stderr, flush=True)
