@@ -61,18 +61,17 @@ from pamdp.train_common import (
     SHARD_JOURNAL,
     _add_engine_flags,
     _add_run_folder_flags,
+    _add_trainer_flags,
     _check_device,
     _engine,
     _interrupted,
-    _non_negative,
     _open_journal,
-    _positive,
     _prepare_folder,
     _refuse_existing,
     _run_sweep,
     resume_command,
 )
-from solvers.deep.config import AGENT_MODES, DeepConfig
+from solvers.deep.config import DeepConfig
 from solvers.rl.config import ConfigError
 
 __all__ = [
@@ -124,35 +123,7 @@ def add_tree_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="tree seed (paper_tree(depth, seed)); trial seeds derive from it",
     )
-    parser.add_argument("--trials", type=_positive, default=1, help="independent training runs")
-    parser.add_argument(
-        "--iterations",
-        type=_positive,
-        default=defaults.iterations,
-        help="training iterations (8 interactions + 1 gradient step each)",
-    )
-    parser.add_argument(
-        "--nudge", type=float, default=defaults.nudge, help="nudging margin ξ ≥ 0 (PAPER.md §3)"
-    )
-    parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, ...)")
-    parser.add_argument(
-        "--validate-every",
-        type=_positive,
-        default=defaults.validate_every,
-        help="iterations between validations with the exact agent",
-    )
-    parser.add_argument(
-        "--checkpoint-every",
-        type=_non_negative,
-        default=defaults.checkpoint_every,
-        help="iterations between checkpoints (0 = only on Ctrl-C)",
-    )
-    parser.add_argument(
-        "--agent",
-        choices=AGENT_MODES,
-        default=defaults.agent,
-        help="'network' (Algorithm 2) or 'exact' (exact agent Q̄, cross-check)",
-    )
+    _add_trainer_flags(parser, defaults)
     parser.add_argument(
         "--keep-checkpoints",
         action="store_true",

@@ -34,6 +34,42 @@ def _non_negative(text: str) -> int:
     return value
 
 
+def _add_trainer_flags(parser: argparse.ArgumentParser, defaults: Any) -> None:
+    """The Algorithm 2 options shared by ``pamdp train tree`` and ``pamdp train instance``
+    (defaults from a :class:`solvers.deep.config.DeepConfig`)."""
+    from solvers.deep.config import AGENT_MODES
+
+    parser.add_argument("--trials", type=_positive, default=1, help="independent training runs")
+    parser.add_argument(
+        "--iterations",
+        type=_positive,
+        default=defaults.iterations,
+        help="training iterations (8 interactions + 1 gradient step each)",
+    )
+    parser.add_argument(
+        "--nudge", type=float, default=defaults.nudge, help="nudging margin ξ ≥ 0 (PAPER.md §3)"
+    )
+    parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, ...)")
+    parser.add_argument(
+        "--validate-every",
+        type=_positive,
+        default=defaults.validate_every,
+        help="iterations between validations with the exact agent",
+    )
+    parser.add_argument(
+        "--checkpoint-every",
+        type=_non_negative,
+        default=defaults.checkpoint_every,
+        help="iterations between checkpoints (0 = only on Ctrl-C)",
+    )
+    parser.add_argument(
+        "--agent",
+        choices=AGENT_MODES,
+        default=defaults.agent,
+        help="'network' (Algorithm 2) or 'exact' (exact agent Q̄, cross-check)",
+    )
+
+
 def _add_run_folder_flags(parser: argparse.ArgumentParser, default: str) -> None:
     parser.add_argument(
         "-o", "--output", default=default, metavar="DIR", help="run folder (results, checkpoints)"

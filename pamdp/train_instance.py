@@ -43,15 +43,14 @@ from pamdp.train import (
     _aggregate,
     _check_device,
     _interrupted,
-    _non_negative,
-    _positive,
     _prepare_folder,
     _read_trial,
     _refuse_existing,
     resume_command,
     trial_seed,
 )
-from solvers.deep.config import AGENT_MODES, DeepConfig
+from pamdp.train_common import _add_trainer_flags, _positive
+from solvers.deep.config import DeepConfig
 from solvers.rl.config import ConfigError
 
 __all__ = ["add_instance_arguments", "run_instance"]
@@ -78,35 +77,7 @@ def add_instance_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = DeepConfig()
     parser.add_argument("instance", metavar="FILE", help="instance file (FORMAT.md v1, JSON)")
     parser.add_argument("--seed", type=int, default=0, help="trial seeds derive from it")
-    parser.add_argument("--trials", type=_positive, default=1, help="independent training runs")
-    parser.add_argument(
-        "--iterations",
-        type=_positive,
-        default=defaults.iterations,
-        help="training iterations (8 interactions + 1 gradient step each)",
-    )
-    parser.add_argument(
-        "--nudge", type=float, default=defaults.nudge, help="nudging margin ξ ≥ 0 (PAPER.md §3)"
-    )
-    parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, ...)")
-    parser.add_argument(
-        "--validate-every",
-        type=_positive,
-        default=defaults.validate_every,
-        help="iterations between validations with the exact agent",
-    )
-    parser.add_argument(
-        "--checkpoint-every",
-        type=_non_negative,
-        default=defaults.checkpoint_every,
-        help="iterations between checkpoints (0 = only on Ctrl-C)",
-    )
-    parser.add_argument(
-        "--agent",
-        choices=AGENT_MODES,
-        default=defaults.agent,
-        help="'network' (Algorithm 2) or 'exact' (exact agent Q̄, cross-check)",
-    )
+    _add_trainer_flags(parser, defaults)
     parser.add_argument(
         "--episode-length",
         type=_positive,
