@@ -183,3 +183,63 @@ def existing_file(path: str) -> str:
     if not Path(path).is_file():
         raise argparse.ArgumentTypeError(f"no such file: {path}")
     return path
+
+
+def add_shard_arguments(
+    parser: Any,
+    *,
+    chunk_help: str,
+    resume_help: str,
+    overwrite_help: str,
+    address_note: str = "docs/DISTRIBUTED.md",
+) -> None:
+    """``--chunk``, ``--workers``, ``--address``, ``--resume`` and ``--overwrite``: the shard
+    options of ``pamdp fuzz`` and ``pamdp theorems`` (docs/DISTRIBUTED.md), one definition of
+    their types and bounds; the texts that differ per command are parameters. ``parser`` is a
+    parser or an argument group. Validate with :func:`shard_engine`."""
+    parser.add_argument(
+        "--chunk",
+        type=integer_arg(minimum=1, maximum=10**7),
+        default=None,
+        metavar="N",
+        help=chunk_help,
+    )
+    parser.add_argument(
+        "--workers",
+        type=integer_arg(minimum=1, maximum=4096),
+        default=1,
+        metavar="N",
+        help="run the shards on N local Ray workers (a Ray instance started for the run); "
+        "1: serially in this process",
+    )
+    parser.add_argument(
+        "--address",
+        default=None,
+        metavar="HOST:PORT",
+        help=f"run the shards on the existing Ray cluster there (ray start --head; {address_note})",
+    )
+    parser.add_argument("--resume", action="store_true", help=resume_help)
+    parser.add_argument("--overwrite", action="store_true", help=overwrite_help)
+
+
+def shard_engine(args: argparse.Namespace) -> Any:
+    """The engine the shard options of :func:`add_shard_arguments` ask for
+    (:class:`solvers.distributed.Engine`: serial, local Ray workers or a cluster), after
+    checking that ``--resume``/``--overwrite`` and ``--workers``/``--address`` are not combined
+    and that the engine can start (Ray installed for ``--workers`` > 1 or ``--address``);
+    :class:`InvalidInput` (exit 2) otherwise."""
+    from solvers.distributed import DistributedError, Engine, check_engine
+
+    if args.resume and args.overwrite:
+        raise InvalidInput("--resume and --overwrite exclude each other")
+    if args.address is not None and args.workers != 1:
+        raise InvalidInput(
+            f"--workers {args.workers} and --address {args.address} exclude each other "
+            "(on a cluster, its CPUs set the parallelism)"
+        )
+    try:
+        engine = Engine(workers=args.workers, address=args.address)
+        check_engine(engine)
+    except DistributedError as error:
+        raise InvalidInput(str(error)) from None
+    return engine

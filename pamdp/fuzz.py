@@ -32,10 +32,11 @@ from typing import TYPE_CHECKING, Any
 
 from pamdp.common import (
     InvalidInput,
+    add_shard_arguments,
     add_ties_arguments,
     check_output,
-    integer_arg,
     number_arg,
+    shard_engine,
     ties_from_args,
 )
 
@@ -177,39 +178,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "With any of these the search is cut into shards (seed ranges), each journalled in "
         f"DIR/{SHARD_JOURNAL} as it finishes; the merged report is the same on every engine.",
     )
-    shards.add_argument(
-        "--chunk",
-        type=integer_arg(minimum=1, maximum=10**7),
-        default=None,
-        metavar="N",
-        help="cut the search into shards of N instances, shard i searching with its own "
+    add_shard_arguments(
+        shards,
+        chunk_help="cut the search into shards of N instances, shard i searching with its own "
         "derived seed and shrinking its own failures; None: one shard, the unsharded search",
-    )
-    shards.add_argument(
-        "--workers",
-        type=integer_arg(minimum=1, maximum=4096),
-        default=1,
-        metavar="N",
-        help="run the shards on N local Ray workers (a Ray instance started for the run); "
-        "1: serially in this process",
-    )
-    shards.add_argument(
-        "--address",
-        default=None,
-        metavar="HOST:PORT",
-        help="run the shards on the existing Ray cluster there (ray start --head); the "
-        "solver command or module must run on every node",
-    )
-    shards.add_argument(
-        "--resume",
-        action="store_true",
-        help=f"continue the run journalled in DIR/{SHARD_JOURNAL}: run only the missing shards "
-        "(the same command line)",
-    )
-    shards.add_argument(
-        "--overwrite",
-        action="store_true",
-        help=f"start afresh where DIR/{SHARD_JOURNAL} holds another run",
+        resume_help=f"continue the run journalled in DIR/{SHARD_JOURNAL}: run only the missing "
+        "shards (the same command line)",
+        overwrite_help=f"start afresh where DIR/{SHARD_JOURNAL} holds another run",
+        address_note="the solver command or module must run on every node",
     )
 
 
@@ -300,27 +276,9 @@ def _run_sharded(
     from pathlib import Path
 
     from properties.fuzz import FuzzReport, describe, fuzz_shards, run_fuzz_shard, save_run
-    from solvers.distributed import (
-        DistributedError,
-        Engine,
-        Journal,
-        Shard,
-        check_engine,
-        run_shards,
-    )
+    from solvers.distributed import DistributedError, Journal, Shard, run_shards
 
-    if args.resume and args.overwrite:
-        raise InvalidInput("--resume and --overwrite exclude each other")
-    if args.address is not None and args.workers != 1:
-        raise InvalidInput(
-            f"--workers {args.workers} and --address {args.address} exclude each other "
-            "(on a cluster, its CPUs set the parallelism)"
-        )
-    try:
-        engine = Engine(workers=args.workers, address=args.address)
-        check_engine(engine)
-    except DistributedError as error:
-        raise InvalidInput(str(error)) from None
+    engine = shard_engine(args)
     if args.max_examples < 1:
         raise InvalidInput(f"--max-examples: must be at least 1 (value: {args.max_examples})")
     spec: dict[str, object] = (

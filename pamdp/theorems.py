@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pamdp.common import InvalidInput, check_output, integer_arg
+from pamdp.common import InvalidInput, add_shard_arguments, check_output, integer_arg, shard_engine
 
 #: Default folder for counterexample instance files.
 DEFAULT_OUT = "runs/theorems"
@@ -77,45 +77,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also write the report as Markdown (docs/THEOREMS.md)",
     )
     parser.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue the run journalled in --out: skip the shards already in "
-        "DIR/shards.jsonl (the same run: same claims, profile, seed, --max-examples, --chunk)",
-    )
-    parser.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="start afresh in an --out folder that already holds a journal",
-    )
-    parser.add_argument(
         "--max-examples",
         type=integer_arg(minimum=1, maximum=10**7),
         default=None,
         metavar="N",
         help="override the profile's instances per claim",
     )
-    parser.add_argument(
-        "--chunk",
-        type=integer_arg(minimum=1, maximum=10**7),
-        default=None,
-        metavar="N",
-        help="cut each claim into shards of N instances, each with its own derived Hypothesis "
-        "seed; None: one shard per claim, the unsharded run",
-    )
-    parser.add_argument(
-        "--workers",
-        type=integer_arg(minimum=1, maximum=4096),
-        default=1,
-        metavar="N",
-        help="run the shards on N local Ray workers (a Ray instance started for the run); "
-        "1: serially in this process",
-    )
-    parser.add_argument(
-        "--address",
-        default=None,
-        metavar="HOST:PORT",
-        help="run the shards on the existing Ray cluster there (ray start --head; "
-        "docs/DISTRIBUTED.md)",
+    add_shard_arguments(
+        parser,
+        chunk_help="cut each claim into shards of N instances, each with its own derived "
+        "Hypothesis seed; None: one shard per claim, the unsharded run",
+        resume_help="continue the run journalled in --out: skip the shards already in "
+        "DIR/shards.jsonl (the same run: same claims, profile, seed, --max-examples, --chunk)",
+        overwrite_help="start afresh in an --out folder that already holds a journal",
     )
     parser.add_argument(
         "--preamble",
@@ -166,18 +140,9 @@ def run(args: argparse.Namespace) -> int:
     except KeyError as error:
         raise InvalidInput(str(error.args[0])) from None
 
-    from solvers.distributed import DistributedError, Engine, Journal, check_engine
+    from solvers.distributed import DistributedError, Journal
 
-    if args.address is not None and args.workers != 1:
-        raise InvalidInput(
-            f"--workers {args.workers} and --address {args.address} exclude each other "
-            "(on a cluster, its CPUs set the parallelism)"
-        )
-    try:
-        engine = Engine(workers=args.workers, address=args.address)
-        check_engine(engine)
-    except DistributedError as error:
-        raise InvalidInput(str(error)) from None
+    engine = shard_engine(args)
     out_dir = Path(args.out)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

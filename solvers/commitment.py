@@ -172,46 +172,64 @@ def _profile_blocks(
     big_p = np.einsum("iao,ioj->iaj", model.outcome_probs[states], trans[states][:, :, states])
     chosen = itertools.product(range(n_a), repeat=n_r) if only is None else only
     profiles = [np.array(p, dtype=np.int64) for p in chosen]
-    blocks = []
+    g = np.array(profiles, dtype=np.int64).reshape(len(profiles), n_r)  # (K, n_r)
+    n_k, rows = len(profiles), np.arange(n_r)
+    n_b = n_r * n_o
+    width = n_b + n_r  # b(s, o) then V(s)
+    probs, agent_reward = model.outcome_probs[states], model.agent_reward[states]
     start = index[int(model.initial_state)]
-    for g in profiles:
-        rows = np.arange(n_r)
-        n_b = n_r * n_o
-        width = n_b + n_r  # b(s, o) then V(s)
-        # equality: V(s) − Σ_o p(s,g,o) b(s,o) − γ Σ_j P(s,g,j) V(j) = r(s,g)
-        a_eq = np.zeros((n_r, width))
-        for i in range(n_r):
-            a_eq[i, i * n_o : (i + 1) * n_o] = -model.outcome_probs[states[i], g[i]]
-        a_eq[:, n_b:] = np.eye(n_r) - gamma * big_p[rows, g]
-        b_eq = model.agent_reward[states, g]
-        # IC: Σ_o p(s,a,o) b(s,o) + γ Σ_j P(s,a,j) V(j) − V(s) ≤ −r(s,a), a ≠ g(s)
-        ic_rows, ic_rhs = [], []
-        for i in range(n_r):
-            for a in range(n_a):
-                if a == g[i]:
-                    continue
-                row = np.zeros(width)
-                row[i * n_o : (i + 1) * n_o] = model.outcome_probs[states[i], a]
-                row[n_b:] = gamma * big_p[i, a]
-                row[n_b + i] -= 1.0
-                ic_rows.append(row)
-                ic_rhs.append(-model.agent_reward[states[i], a])
-        a_ub = np.array(ic_rows).reshape(-1, width)
-        b_ub = np.array(ic_rhs)
-        # occupancy from the initial state under g (discounted)
-        occupancy = np.linalg.solve(
-            (np.eye(n_r) - model.discount * big_p[rows, g]).T, np.eye(n_r)[start]
+    eye = np.eye(n_r)
+    # equality: V(s) − Σ_o p(s,g,o) b(s,o) − γ Σ_j P(s,g,j) V(j) = r(s,g)
+    a_eq = np.zeros((n_k, n_r, width))
+    followed = probs[rows, g]  # (K, n_r, n_o): p(s, g(s), ·)
+    for i in range(n_r):
+        a_eq[:, i, i * n_o : (i + 1) * n_o] = -followed[:, i]
+    a_eq[:, :, n_b:] = eye - gamma * big_p[rows, g]
+    b_eq = agent_reward[rows, g]
+    # IC: Σ_o p(s,a,o) b(s,o) + γ Σ_j P(s,a,j) V(j) − V(s) ≤ −r(s,a), a ≠ g(s); rows in the
+    # order (state, then action)
+    others = np.array([[a for a in range(n_a) if a != x] for x in range(n_a)], dtype=np.int64)
+    dev = others[g]  # (K, n_r, n_a − 1): the deviations at each state
+    a_ub = np.zeros((n_k, n_r, n_a - 1, width))
+    for i in range(n_r):
+        a_ub[:, i, :, i * n_o : (i + 1) * n_o] = probs[i][dev[:, i]]
+    a_ub[:, :, :, n_b:] = gamma * big_p[rows[None, :, None], dev]
+    a_ub[:, rows, :, n_b + rows] -= 1.0
+    b_ub = -agent_reward[rows[None, :, None], dev]
+    # occupancy from the initial state under g (discounted)
+    occupancy = np.linalg.solve(
+        np.transpose(eye - model.discount * big_p[rows, g], (0, 2, 1)),
+        np.broadcast_to(eye[start], (n_k, n_r))[..., None],
+    )[..., 0]
+    cost = np.zeros((n_k, width))
+    cost[:, :n_b] = (occupancy[:, :, None] * followed).reshape(n_k, n_b)
+    immediate = np.einsum("kio,io->ki", followed, model.principal_reward[states])
+    bounds = [(0.0 if limited_liability else None, None)] * n_b + [(None, None)] * n_r
+    blocks = [
+        (
+            a_eq[k],
+            b_eq[k],
+            a_ub[k].reshape(-1, width),
+            b_ub[k].reshape(-1),
+            cost[k],
+            float(occupancy[k] @ immediate[k]),
+            bounds,
         )
-        cost = np.zeros(width)
-        for i in range(n_r):
-            cost[i * n_o : (i + 1) * n_o] = occupancy[i] * model.outcome_probs[states[i], g[i]]
-        reward = float(
-            occupancy
-            @ np.einsum("io,io->i", model.outcome_probs[states, g], model.principal_reward[states])
-        )
-        bounds = [(0.0 if limited_liability else None, None)] * n_b + [(None, None)] * n_r
-        blocks.append((a_eq, b_eq, a_ub, b_ub, cost, reward, bounds))
+        for k in range(n_k)
+    ]
     return profiles, blocks
+
+
+def _block_diagonal(blocks: FloatArray) -> Any:
+    """The CSR block-diagonal matrix of ``K`` dense ``(r, c)`` blocks (a ``(K, r, c)`` array),
+    built in one step (its nonzeros in row-major order, as :func:`scipy.sparse.block_diag`
+    gives them) rather than one sparse conversion per block."""
+    n_blocks, n_rows, n_cols = blocks.shape
+    k, i, j = np.nonzero(blocks)
+    return sp.csr_matrix(
+        (blocks[k, i, j], (k * n_rows + i, k * n_cols + j)),
+        shape=(n_blocks * n_rows, n_blocks * n_cols),
+    )
 
 
 def commitment_optimum(
@@ -267,20 +285,20 @@ def commitment_optimum(
     width = n_r * n_o + n_r
     n_ic = blocks[0][2].shape[0]
     # phase 1: min Σ t  s.t. A_ub x − t ≤ b_ub, A_eq x = b_eq
-    ub = sp.block_diag(
-        [
-            sp.hstack([sp.csr_matrix(b[2]), -sp.identity(n_ic)])
-            if n_ic
-            else sp.csr_matrix((0, width))
-            for b in blocks
-        ],
-        format="csr",
-    )
     n_blocks = len(blocks)
     block_width = width + n_ic
-
-    a_eq = sp.block_diag(
-        [sp.hstack([sp.csr_matrix(b[0]), sp.csr_matrix((n_r, n_ic))]) for b in blocks], format="csr"
+    # each block's columns: its (b, V) variables, then its n_ic phase-1 slacks t
+    ub = _block_diagonal(
+        np.concatenate(
+            [
+                np.stack([b[2] for b in blocks]),
+                np.broadcast_to(-np.eye(n_ic), (n_blocks, n_ic, n_ic)),
+            ],
+            axis=2,
+        )
+    )
+    a_eq = _block_diagonal(
+        np.concatenate([np.stack([b[0] for b in blocks]), np.zeros((n_blocks, n_r, n_ic))], axis=2)
     )
     b_eq = np.concatenate([b[1] for b in blocks])
     b_ub = np.concatenate([b[3] for b in blocks]) if n_ic else np.zeros(0)

@@ -38,6 +38,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from theory.ties import DEFAULT_TIES, Ties
+from theory.ties import best_response as best_response  # re-exported: the agent's float response
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -386,33 +387,3 @@ def minimal_contracts_all_actions(
         result.implementable.reshape(m, n_a),
         result.expected_payment.reshape(m, n_a),
     )
-
-
-def best_response(
-    q_bar: npt.ArrayLike,
-    outcome_probs: npt.ArrayLike,
-    contracts: npt.ArrayLike,
-    recommended: npt.ArrayLike | None = None,
-    *,
-    ties: Ties = DEFAULT_TIES,
-) -> IntArray:
-    """The agent's best response ``π(s, b) = argmax_a E_{𝒪(s,a)}[b] + Q̄(s, a)`` (PAPER.md §1).
-
-    Ties (within ``ties.agent_tol``) go to the recommended action when it is among the maximisers
-    (PAPER.md §1), else to the lowest action index. ``recommended`` entries of ``-1`` (or
-    ``recommended=None`` for all rows) mean no recommendation.
-    """
-    q = np.asarray(q_bar, dtype=np.float64)
-    probs = np.asarray(outcome_probs, dtype=np.float64)
-    pay = np.asarray(contracts, dtype=np.float64)
-    utility = np.einsum("mao,mo->ma", probs, pay) + q
-    best = utility.max(axis=1, keepdims=True)
-    maximisers = utility >= best - ties.agent_tol_float
-    choice = np.argmax(maximisers, axis=1).astype(np.int64)
-    if recommended is not None:
-        rec = np.asarray(recommended, dtype=np.int64)
-        valid = rec >= 0
-        rows = np.flatnonzero(valid)
-        take = maximisers[rows, rec[rows]]
-        choice[rows[take]] = rec[rows[take]]
-    return choice

@@ -142,17 +142,30 @@ def _regime_gap(
     profile: Sequence[int],
     regime: Sequence[Sequence[Fraction]],
     margin: Fraction,
-) -> Any:
+) -> tuple[Any, Any, Any]:
     """The principal's indifference gap ``V^p(m, a) − V^p(m, b)`` of the split instance as a
-    rational function of ``p`` (sympy), when every state's binding constraints are those of
-    ``regime`` (the same linear systems as :func:`profile_fixed_point`, with ``p`` symbolic)."""
+    rational function of ``p``, when every state's binding constraints are those of ``regime``.
+
+    The same two linear systems as :func:`profile_fixed_point`, with ``p`` symbolic: the agent's
+    values ``v`` solve ``(I − γ M(p)) v = r`` (``M`` the regime's mixture of the outcome
+    distributions, split at ``m``), then ``Q̄`` and the minimal-contract costs follow from ``v``,
+    and the principal's values solve ``(I − γ P_g(p)) v^p = R − cost``. Both systems are solved
+    fraction-free over ``ℚ[p]`` (sympy ``DomainMatrix.solve_den``: ``A x = d b`` with ``x`` and
+    the scalar ``d`` polynomials), so every quantity stays a polynomial over one known
+    denominator and nothing is simplified as a generic expression. Returns the symbol ``p`` and
+    the gap's numerator and denominator as coprime :class:`sympy.Poly` (gcd cancelled).
+    """
     import sympy
+    from sympy.polys.matrices import DomainMatrix
 
     p = sympy.Symbol("p")
+    ring = sympy.QQ[p]
+    p_el = ring.gens[0]
 
     def r(x: Fraction) -> Any:
-        return sympy.Rational(x.numerator, x.denominator)
+        return ring.convert(sympy.QQ(x.numerator, x.denominator))
 
+    zero, one = ring.zero, ring.one
     n = data.n_states + 1
     orig = [*range(data.n_states), state]
     gamma = r(data.gamma)
@@ -160,10 +173,12 @@ def _regime_gap(
     def succ(x: int, o: int) -> list[tuple[int, Any]]:
         out: list[tuple[int, Any]] = []
         for t, q in data.successors[orig[x]][o]:
-            out += [(t, r(q) * p), (n - 1, r(q) * (1 - p))] if t == state else [(t, r(q))]
+            out += [(t, r(q) * p_el), (n - 1, r(q) * (one - p_el))] if t == state else [(t, r(q))]
         return out
 
-    lhs, rhs = sympy.zeros(n, n), sympy.zeros(n, 1)
+    successors = [[succ(x, o) for o in range(data.n_outcomes)] for x in range(n)]
+    lhs = [[zero] * n for _ in range(n)]
+    rhs = [[zero] for _ in range(n)]
     for x in range(n):
         s, g, lam = orig[x], profile[x], regime[x]
         total = sum(lam, ZERO)
@@ -172,60 +187,56 @@ def _regime_gap(
             + sum((lam[c] * data.probs[s][c][o] for c in range(data.n_actions)), ZERO)
             for o in range(data.n_outcomes)
         ]
-        rhs[x] = r(
+        rhs[x][0] = r(
             (ONE - total) * data.agent_reward[s][g]
             + sum(
                 (lam[c] * (data.agent_reward[s][c] + margin) for c in range(data.n_actions)), ZERO
             )
         )
-        lhs[x, x] += 1
+        lhs[x][x] += one
         for o, w in enumerate(mu):
-            for y, wt in succ(x, o):
-                lhs[x, y] -= gamma * r(w) * wt
-    v = lhs.LUsolve(rhs)
+            for y, wt in successors[x][o]:
+                lhs[x][y] -= gamma * r(w) * wt
+    v_num, v_den = DomainMatrix(lhs, (n, n), ring).solve_den(DomainMatrix(rhs, (n, 1), ring))
+    v = [v_num[y, 0].element for y in range(n)]
+    d = v_den  # v = v_num / d
 
-    def q_bar(x: int, c: int) -> Any:
+    def q_bar_num(x: int, c: int) -> Any:
+        """``Q̄(x, c) · d``, a polynomial."""
         s = orig[x]
-        return r(data.agent_reward[s][c]) + gamma * sum(
-            (
-                r(data.probs[s][c][o]) * wt * v[y]
-                for o in range(data.n_outcomes)
-                for y, wt in succ(x, o)
-            ),
-            sympy.Integer(0),
-        )
+        total = r(data.agent_reward[s][c]) * d
+        for o in range(data.n_outcomes):
+            for y, wt in successors[x][o]:
+                total += gamma * r(data.probs[s][c][o]) * wt * v[y]
+        return total
 
-    plhs, prhs = sympy.zeros(n, n), sympy.zeros(n, 1)
+    plhs = [[zero] * n for _ in range(n)]
+    prhs = [[zero] for _ in range(n)]
     for x in range(n):
         s, g, lam = orig[x], profile[x], regime[x]
-        cost = sum(
-            (
-                r(lam[c]) * (q_bar(x, c) - q_bar(x, g) + r(margin))
-                for c in range(data.n_actions)
-                if lam[c]
-            ),
-            sympy.Integer(0),
-        )
-        prhs[x] = r(dot(data.probs[s][g], data.principal_reward[s])) - cost
-        plhs[x, x] += 1
+        base = q_bar_num(x, g)
+        cost = zero
+        for c in range(data.n_actions):
+            if lam[c]:
+                cost += r(lam[c]) * (q_bar_num(x, c) - base + r(margin) * d)
+        prhs[x][0] = r(dot(data.probs[s][g], data.principal_reward[s])) * d - cost
+        plhs[x][x] += one
         for o in range(data.n_outcomes):
-            for y, wt in succ(x, o):
-                plhs[x, y] -= gamma * r(data.probs[s][g][o]) * wt
-    vp = plhs.LUsolve(prhs)
-    return p, sympy.cancel(sympy.together(vp[state] - vp[n - 1]))
+            for y, wt in successors[x][o]:
+                plhs[x][y] -= gamma * r(data.probs[s][g][o]) * wt
+    w_num, w_den = DomainMatrix(plhs, (n, n), ring).solve_den(DomainMatrix(prhs, (n, 1), ring))
+    numerator, denominator = (w_num[state, 0].element - w_num[n - 1, 0].element).cancel(w_den * d)
+    return p, sympy.Poly(numerator.as_expr(), p), sympy.Poly(denominator.as_expr(), p)
 
 
-def _roots_in_unit_interval(p: Any, gap: Any) -> list[Any]:
-    """The real roots of the gap's numerator in the open interval (0, 1), exact (sympy)."""
-    import sympy
-
-    numerator, denominator = sympy.fraction(gap)
-    poly = sympy.Poly(numerator, p)
-    if poly.is_zero:
+def _roots_in_unit_interval(p: Any, numerator: Any, denominator: Any) -> list[Any]:
+    """The real roots of the gap's numerator in the open interval (0, 1) where its denominator
+    does not vanish, exact (sympy :meth:`~sympy.Poly.real_roots`: rationals or ``CRootOf``)."""
+    if numerator.is_zero:
         return []
     out = []
-    for root in sorted(set(poly.real_roots())):
-        if 0 < root < 1 and denominator.subs(p, root) != 0:
+    for root in sorted(set(numerator.real_roots())):
+        if 0 < root < 1 and denominator.eval(root) != 0:
             out.append(root)
     return out
 
@@ -341,8 +352,8 @@ def mixed_stationary(
                     regime = next(r for r in regimes if r not in done)
                     done.add(regime)
                     regimes_solved += 1
-                    symbol, gap_fn = _regime_gap(d, m, aug, regime, ties.margin)
-                    for root in _roots_in_unit_interval(symbol, gap_fn):
+                    symbol, numerator, denominator = _regime_gap(d, m, aug, regime, ties.margin)
+                    for root in _roots_in_unit_interval(symbol, numerator, denominator):
                         value, text, approx = _root_text(symbol, root)
                         if value is not None:
                             fp, check, _ = evaluate(value)

@@ -70,7 +70,7 @@ from theory.exact_contracts import minimal_contract_exact, two_outcome_contract
 from theory.exact_evaluation import ExactPolicyData, PolicyEvaluation, evaluate_policy_exact
 from theory.model import PrincipalAgentMDP, to_fraction
 from theory.rational import ZERO, dot, exact_string, format_rational
-from theory.ties import DEFAULT_TIES, Ties
+from theory.ties import DEFAULT_TIES, Ties, best_response
 
 __all__ = [
     "CLAIMED_VALUE",
@@ -304,12 +304,11 @@ def _solver_response(
     claimed_q_bar: Sequence[Any], probs: Sequence[Sequence[Fraction]], contract: Sequence[Any]
 ) -> int:
     """The action a solver's own agent strategy takes at a contract, in float arithmetic as the
-    solver would: ``argmax_a E_a[b] + Q̄_claimed(s, a)``, lowest index among maximisers within
-    the default agent tolerance (1e-9)."""
-    q = np.asarray([float(x) for x in claimed_q_bar])
-    p = np.asarray([[float(x) for x in row] for row in probs])
-    utility = p @ np.asarray([float(x) for x in contract]) + q
-    return int(np.argmax(utility >= utility.max() - DEFAULT_TIES.agent_tol_float))
+    solver would: :func:`theory.ties.best_response` with the default agent tolerance and no
+    recommendation (lowest index among the maximisers)."""
+    q = np.asarray([[float(x) for x in claimed_q_bar]])
+    p = np.asarray([[[float(x) for x in row] for row in probs]])
+    return int(best_response(q, p, np.asarray([[float(x) for x in contract]]))[0])
 
 
 def check_spe(

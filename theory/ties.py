@@ -53,6 +53,7 @@ __all__ = [
     "TieRule",
     "Ties",
     "argmax_with_ties",
+    "best_response",
 ]
 
 TieRule = Literal["lowest_index", "agent_best", "agent_worst"]
@@ -244,3 +245,43 @@ def argmax_with_ties(
     top = score.max(axis=1, keepdims=True)
     chosen = maximisers & (score >= top - float(tol))
     return np.argmax(chosen, axis=1).astype(np.int64)
+
+
+def best_response(
+    q_bar: npt.ArrayLike,
+    outcome_probs: npt.ArrayLike,
+    contracts: npt.ArrayLike,
+    recommended: npt.ArrayLike | None = None,
+    *,
+    ties: Ties = DEFAULT_TIES,
+) -> npt.NDArray[np.int64]:
+    """The agent's best response ``π(s, b) = argmax_a E_{𝒪(s,a)}[b] + Q̄(s, a)`` (PAPER.md §1).
+
+    Ties (within ``ties.agent_tol``) go to the recommended action when it is among the maximisers
+    (PAPER.md §1), else to the lowest action index. ``recommended`` entries of ``-1`` (or
+    ``recommended=None`` for all rows) mean no recommendation. Float arithmetic; the one agent
+    best response of float code (solvers, and the checker's replay of a solver's own agent in
+    :func:`theory.spe.check_spe`), re-exported by :mod:`solvers.contracts`.
+
+    Parameters
+    ----------
+    q_bar : (M, A) the agent's continuation-inclusive values ``Q̄(s, a)`` of M rows.
+    outcome_probs : (M, A, O) outcome distributions.
+    contracts : (M, O) payments.
+    recommended : optional (M,) recommended actions.
+    ties : ``agent_tol`` is the indifference tolerance.
+    """
+    q = np.asarray(q_bar, dtype=np.float64)
+    probs = np.asarray(outcome_probs, dtype=np.float64)
+    pay = np.asarray(contracts, dtype=np.float64)
+    utility = np.einsum("mao,mo->ma", probs, pay) + q
+    best = utility.max(axis=1, keepdims=True)
+    maximisers = utility >= best - ties.agent_tol_float
+    choice = np.argmax(maximisers, axis=1).astype(np.int64)
+    if recommended is not None:
+        rec = np.asarray(recommended, dtype=np.int64)
+        valid = rec >= 0
+        rows = np.flatnonzero(valid)
+        take = maximisers[rows, rec[rows]]
+        choice[rows[take]] = rec[rows[take]]
+    return choice
