@@ -35,6 +35,7 @@ from experiments.tree.run import run_dir  # noqa: E402
 from solvers.backward_induction import solve_backward_induction  # noqa: E402
 from solvers.contracts import minimal_contracts  # noqa: E402
 from solvers.deep.validation import Validator  # noqa: E402
+from theory.atomic import atomic_open, atomic_write_text  # noqa: E402
 from theory.generators import paper_tree  # noqa: E402
 from theory.ties import Ties  # noqa: E402
 
@@ -273,7 +274,8 @@ def plot_fig3(data: dict[str, Any], path: Path) -> None:
         fontsize=10,
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    with atomic_open(path, "wb", encoding=None) as handle:
+        fig.savefig(handle, format="png", dpi=120)
     plt.close(fig)
 
 
@@ -333,7 +335,8 @@ def plot_nudging(data: dict[str, Any], path: Path) -> None:
     axes[1].legend(fontsize=7, loc="lower right")
     axes[1].grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    with atomic_open(path, "wb", encoding=None) as handle:
+        fig.savefig(handle, format="png", dpi=120)
     plt.close(fig)
 
 
@@ -364,7 +367,7 @@ def markdown_tables(fig3: dict[str, Any] | None, nudging: dict[str, Any]) -> str
         lines += [
             "",
             "| tree | trial | seed | principal (exact contracts) | principal "
-            "(learned contracts) | agent (learned) | accuracy | follow | wall s |",
+            "(learned contracts) | agent (learned) | accuracy | follow | wall s of its run |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
         for row in fig3["finals"]:
@@ -414,11 +417,11 @@ def main(argv: list[str] | None = None) -> int:
     fig3 = None
     if trials:
         fig3 = fig3_results(trials)
-        (results / "fig3.json").write_text(json.dumps(fig3, indent=1) + "\n")
+        atomic_write_text(results / "fig3.json", json.dumps(fig3, indent=1) + "\n")
         plot_fig3(fig3, HERE / "fig3.png")
         print(f"fig3: {fig3['n_trials']} trials", file=sys.stderr)
     nudging = nudging_results(args.nudges, args.trees)
-    (results / "nudging.json").write_text(json.dumps(nudging, indent=1) + "\n")
+    atomic_write_text(results / "nudging.json", json.dumps(nudging, indent=1) + "\n")
     if nudging["deep"]:
         plot_nudging(nudging, HERE / "nudging.png")
     print(f"nudging: {[(k, v['n_trials']) for k, v in nudging['deep'].items()]}", file=sys.stderr)
