@@ -4,7 +4,7 @@ What is exact and what is statistical (the module docstring explains why):
 
 * exact, bit for bit with one CPU thread: a seed's numbers do not depend on the other seeds of
   its ensemble; the validation phase and the baselines reproduce IndependentDQN; a batched run
-  repeats itself;
+  repeats itself; phases with the lookup tables of frozen networks equal phases without;
 * to float rounding (1e-5): one gradient step of the batched training phase equals
   TrainingPhase's from the same state;
 * statistical: over several seeds, the batched training phase's metrics match the unbatched
@@ -145,6 +145,38 @@ def test_validation_phase_reproduces_the_single_validation_bit_for_bit():
             single.step()
         assert single.evaluate() == rows[j]
         assert rows[j]["accuracy"] is not None
+
+
+def test_lookup_tables_of_frozen_networks_reproduce_the_passes_bit_for_bit():
+    """Training, validation and a baseline with the frozen networks' lookup tables
+    (``memo=True``: target networks tabulated once per target period, the validation phase's
+    principals and agent networks once per phase) equal the same phases computing every pass
+    (``memo=False``), bit for bit: the metrics, the online and the target weights (raw float32
+    bits). They must be equal because a looked-up row is the row the pass would compute: a
+    row's Q-values do not depend on the other rows of its pass (the row independence measured
+    on this machine's CPU, solvers.coin.passes), and the lookups pick exactly the rows the
+    passes would (for every target period: 120 iterations with a target update every 25)."""
+    cfg = replace(WIDE, iterations=120, target_update_every=25)
+    cfgs = seed_configs(cfg, [0, 1])
+    runs = {}
+    for memo in (True, False):
+        train_phase = EnsembleTraining(cfgs, RULES, memo=memo)
+        assert train_phase.memo is memo
+        for _ in range(cfg.iterations):
+            train_phase.step()
+        val = EnsembleDQN(cfgs, RULES, "validate", 60, "validation", trained=train_phase, memo=memo)
+        base = EnsembleDQN(cfgs, RULES, "selfish", 60, "selfish", memo=memo)
+        assert val.memo is memo and base.memo is memo
+        for _ in range(60):
+            val.step()
+            base.step()
+        runs[memo] = [
+            (p.evaluate(), params(p.net), params(p.target)) for p in (train_phase, val, base)
+        ]
+    for (rows_t, net_t, tgt_t), (rows_f, net_f, tgt_f) in zip(runs[True], runs[False], strict=True):
+        assert rows_t == rows_f
+        for a, b in zip(net_t + tgt_t, net_f + tgt_f, strict=True):
+            assert torch.equal(a.view(torch.int32), b.view(torch.int32))
 
 
 def _final_training_metrics(cfg: Config, seeds: list[int], batched: bool) -> dict[str, np.ndarray]:

@@ -10,10 +10,11 @@ replaces their networks, optimisers and replay buffers by stacked ones:
 * **networks**: the seeds' :class:`~solvers.coin.networks.QNet` members stacked into one
   ``QNet`` (:func:`~solvers.coin.networks.gather_members`), so acting and every gradient step
   are batched matrix products over all seeds' members;
-* **one optimiser step for all**: one Adam over the stacked parameters (:class:`FlatAdam`:
-  ``torch.optim.Adam``'s operations on one flat buffer), minimising the *sum* of the seeds'
-  losses. Adam is elementwise and the seeds' parameters are disjoint, so this is each seed's
-  own Adam step; all seeds share the schedule (same phase length, same iteration);
+* **one optimiser step for all**: one Adam over the stacked parameters
+  (:class:`~solvers.coin.passes.FlatAdam`: ``torch.optim.Adam``'s operations on one flat
+  buffer), minimising the *sum* of the seeds' losses. Adam is elementwise and the seeds'
+  parameters are disjoint, so this is each seed's own Adam step; all seeds share the schedule
+  (same phase length, same iteration);
 * **replay**: one :class:`~solvers.coin.replay.StackedPrioritizedReplay`, a separate buffer
   and priority tree per seed and learner, each seed sampling with its own generator; both
   learners' batches are drawn in one descent of the stacked trees and reprioritised together;
@@ -25,6 +26,28 @@ replaces their networks, optimisers and replay buffers by stacked ones:
   :func:`~solvers.coin.networks.encode` (:class:`Observations`);
 * **evaluation**: at every ``eval_every`` iterations each seed's weights are copied back into
   its own trainer, whose ``evaluate`` (the same code as a single run) records the metrics.
+
+Speed without changing a number (each measured bit for bit against the previous code):
+
+* **gradients by hand** (:mod:`solvers.coin.passes`): a gradient step runs no autograd;
+  :func:`~solvers.coin.passes.fast_backward` runs the operations autograd would (the same
+  backward formulas, in the same order, into the flat gradient buffer of
+  :class:`~solvers.coin.passes.FlatAdam`), and the loss's own gradient is formed as autograd
+  forms it, so the weights are the same bits;
+* **one lookup per step** for all the observations a gradient step needs
+  (:meth:`Observations.select`), in the layout of its passes;
+* **lookup tables of frozen networks** (3×3 and other boards with an observation table, on
+  the CPU): a row of a pass is a function of that row alone on the CPU — every output is the
+  same sum of products whatever the other rows of the batch and their number (measured with
+  this machine's MKL for every pass shape, 32 to 11,664 rows, and checked end to end: a phase
+  with tables equals one without, bit for bit) — so the target networks (frozen for
+  ``target_update_every`` iterations) are evaluated once per target period on every row they
+  can be asked for and then looked up (:meth:`EnsembleTraining._target_tables`,
+  :meth:`EnsembleDQN._target_max`), and the validation phase's principals and agent
+  networks (frozen for the whole phase) give every state's recommendations and payments once
+  (:meth:`EnsembleDQN._recommend_tables`). Tables are used only where they cost fewer rows
+  than the passes they replace (``memo=None``); ``memo=True`` / ``False`` forces them on or off
+  (the same numbers either way).
 
 Exactness (``tests/test_coin_ensemble.py``). Members of a stacked ``QNet`` do not interact, so
 a seed's numbers do not depend on which other seeds share its ensemble: seed ``s`` trained in
@@ -70,6 +93,7 @@ from solvers.coin.config import Config
 from solvers.coin.dp import TabularCoinGame
 from solvers.coin.env import NUM_ACTIONS, CoinGameRules, StackedCoinGame, preset
 from solvers.coin.networks import QNet, copy_members, encode, gather_members, minimal_payment
+from solvers.coin.passes import FlatAdam, chunked_forward, fast_backward, fast_forward
 from solvers.coin.replay import StackedPrioritizedReplay
 from solvers.coin.train import (
     ETA_AFTER,
@@ -86,7 +110,6 @@ from solvers.rl.seeding import FlushDenormals, seed_everything
 __all__ = [
     "EnsembleDQN",
     "EnsembleTraining",
-    "FlatAdam",
     "Observations",
     "run_seeds",
     "seed_configs",
@@ -137,6 +160,25 @@ class Observations:
         idx = torch.from_numpy((states @ self.weights).reshape(-1)).to(self.device)
         return self.table.index_select(0, idx).view(*lead, 2, 4, n, n)
 
+    def row_ids(self, states: np.ndarray) -> np.ndarray:
+        """``2·code`` of ``(..., 4)`` states: the row of agent 0's observation in the table
+        viewed as one row per (state, agent) (agent 1's is the next)."""
+        return states @ (2 * self.weights)
+
+    def select(self, states: np.ndarray, which: np.ndarray, agent: np.ndarray) -> torch.Tensor:
+        """``(R, 4·N·N)`` flat rows: row ``r`` is agent ``agent[r]``'s observation of the
+        state ``which[r]`` of ``states`` (``(..., 4)``, flattened): any arrangement of
+        observations in one lookup."""
+        flat, n = np.ascontiguousarray(states).reshape(-1, 4), self.grid
+        if self.table is None:
+            table = encode(torch.from_numpy(flat).to(self.device), n)
+            idx = which * 2 + agent
+        else:
+            table = self.table
+            idx = (flat @ (2 * self.weights)).take(which) + agent
+        rows = table.view(-1, 4 * n * n)
+        return rows.index_select(0, torch.from_numpy(idx).to(self.device))
+
 
 def _draw_uniform_and_moves(
     rngs: list[np.random.Generator], u: np.ndarray, moves: np.ndarray
@@ -166,51 +208,6 @@ def recommend_all(
     return rec, minimal_payment(q[1], rec, nudge)
 
 
-class FlatAdam:
-    """:class:`torch.optim.Adam` with its defaults (β = (0.9, 0.999), ε = 1e-8, no weight
-    decay) over a module whose parameters and gradients are moved into one flat buffer each:
-    the single-tensor update's operations in its order (``lerp_``, ``mul_``/``addcmul_``,
-    ``sqrt``/``div``/``add_``, ``addcdiv_``), elementwise, so every parameter gets the numbers
-    ``Adam`` gives it, in 7 operations instead of 7 per parameter tensor. Gradients accumulate
-    into the flat buffer (:meth:`zero_grad` zeroes it; a zero gradient's sign may differ).
-    ``param_groups[0]["lr"]`` is the learning rate, as for ``Adam``."""
-
-    def __init__(self, module: torch.nn.Module, lr: float) -> None:
-        params = list(module.parameters())
-        with torch.no_grad():
-            self.flat = torch.cat([p.detach().reshape(-1) for p in params])
-        self.grad = torch.zeros_like(self.flat)
-        offset = 0
-        for p in params:
-            n = p.numel()
-            p.data = self.flat[offset : offset + n].view_as(p)
-            p.grad = self.grad[offset : offset + n].view_as(p)
-            offset += n
-        self.exp_avg = torch.zeros_like(self.flat)
-        self.exp_avg_sq = torch.zeros_like(self.flat)
-        self.param_groups: list[dict[str, float]] = [{"lr": lr}]
-        self.steps = 0
-
-    def zero_grad(self) -> None:
-        """Zero the gradients (in place: autograd adds into the flat buffer)."""
-        self.grad.zero_()
-
-    @torch.no_grad()
-    def step(self) -> None:
-        """One Adam step (torch.optim.adam._single_tensor_adam, non-capturable branch)."""
-        beta1, beta2, eps, lr = 0.9, 0.999, 1e-8, self.param_groups[0]["lr"]
-        self.steps += 1
-        step = float(self.steps)
-        self.exp_avg.lerp_(self.grad, 1 - beta1)
-        self.exp_avg_sq.mul_(beta2).addcmul_(self.grad, self.grad, value=1 - beta2)
-        bias_correction1 = 1 - beta1**step
-        bias_correction2 = 1 - beta2**step
-        step_size = lr / bias_correction1
-        bias_correction2_sqrt = bias_correction2**0.5
-        denom = (self.exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-        self.flat.addcdiv_(self.exp_avg, denom, value=-step_size)
-
-
 class EnsembleTraining:
     """Algorithm 3's training phase (:class:`~solvers.coin.algorithm3.TrainingPhase`) for the
     seeds of ``cfgs`` at once (module docstring).
@@ -221,7 +218,9 @@ class EnsembleTraining:
 
     name = "train"
 
-    def __init__(self, cfgs: list[Config], rules: CoinGameRules) -> None:
+    def __init__(
+        self, cfgs: list[Config], rules: CoinGameRules, *, memo: bool | None = None
+    ) -> None:
         self.cfg, self.rules = cfgs[0], rules
         self.seeds = [TrainingPhase(c, rules) for c in cfgs]
         self.k = len(cfgs)
@@ -249,8 +248,57 @@ class EnsembleTraining:
         self._u = np.empty((self.k, b, 4))
         self._moves = np.empty((self.k, b, 4), dtype=np.int64)
         self._zeros = torch.zeros(self.k, 2 * b, 2, device=self.cfg.device)
+        _, j, t, i = np.meshgrid(*(np.arange(n) for n in (2, self.k, b, 2)), indexing="ij")
+        self._act_rows = ((j * b + t).ravel(), i.ravel())
+        self._act_follow: np.ndarray | None = None
+        self._act_extra = self._zeros
+        self._update_layout(self.cfg.batch_size, memo)
         self.it = 0
         self.elapsed = 0.0
+
+    def _update_layout(self, m: int, memo: bool | None) -> None:
+        """The rows of a gradient step's passes as picks of the sampled states ``(2 learners,
+        K, m, 2 [s, s'], 4)``: ``[s_p, s_a]`` (members principal…, agent…), ``[s'_a, s_p]``,
+        ``s'_p`` (target principals), ``[s'_a, s'_a]`` per seed (target agents), each state
+        giving both agents' rows; and the extra inputs (zeros for the principals, the bits
+        ``(1, 1)`` or the sampled follow bits for the agent network)."""
+        k, dev = self.k, self.cfg.device
+        at = np.arange(2 * k * m * 2).reshape(2, k, m, 2)  # (learner, seed, transition, s|s')
+        picks = np.concatenate(
+            [
+                np.stack([at[0, ..., 0], at[1, ..., 0]]).ravel(),
+                np.stack([at[1, ..., 1], at[0, ..., 0]]).ravel(),
+                at[0, ..., 1].ravel(),
+                np.stack([at[1, ..., 1], at[1, ..., 1]], 1).ravel(),
+            ]
+        )
+        #: whether the target passes are looked up in tables (:meth:`_target_tables`): where
+        #: a target period's passes would cost more rows than the tables
+        table = self.obs.table
+        self._memo_rows = 0 if table is None else 10 * table.shape[0] * k
+        if memo is None:
+            memo = (
+                dev == "cpu"
+                and table is not None
+                and 2 * self._memo_rows < self.cfg.target_update_every * 6 * m * k
+            )
+        if memo and table is None:
+            raise ValueError(
+                f"target tables need an observation table (boards with 2·cells³ ≤ "
+                f"{TABLE_STATES:,} states: up to 5×5)"
+            )
+        self.memo = memo
+        self._memo: torch.Tensor | None = None
+        if self.memo:
+            picks = picks[: 4 * k * m]  # the online passes' states only
+        self._update_rows = (np.repeat(picks, 2), np.tile(np.arange(2), len(picks)))
+        self._update_split = [4 * k * m, 4 * k * m, 2 * k * m, 4 * k * m][: 2 if self.memo else 4]
+        zeros = torch.zeros(k, 2 * m, 2, device=dev)
+        ones = torch.ones(k, 2 * m, 2, device=dev)
+        self._extra_on = torch.cat([zeros, zeros])
+        self._extra_nd = torch.cat([zeros, ones])
+        self._extra_tp = zeros
+        self._extra_ta = torch.cat([ones, zeros], 1)
 
     def step(self) -> None:
         """One iteration of every seed: its games step once, then one gradient step for all
@@ -261,9 +309,13 @@ class EnsembleTraining:
         state = self.games.state  # (K, b, 4)
         follow = self.follow
         with torch.no_grad():
-            rows = self.obs(state).view(k, 2 * b, *self.obs_shape)
-            bits = bits_input(torch.from_numpy(follow).to(cfg.device)).reshape(k, 2 * b, 2)
-            q = self.net(torch.cat([rows, rows]), torch.cat([self._zeros, bits]))
+            # principals and agent networks on every (game, agent) row, one lookup
+            rows = self.obs.select(state, *self._act_rows).view(2 * k, 2 * b, *self.obs_shape)
+            if self._act_follow is not follow:  # the bits change with the episode only
+                bits = bits_input(torch.from_numpy(follow).to(cfg.device)).reshape(k, 2 * b, 2)
+                self._act_extra = torch.cat([self._zeros, bits])
+                self._act_follow = follow
+            q = self.net(rows, self._act_extra)
             greedy = q.view(2, k, b, 2, -1).argmax(-1).cpu().numpy()
         eps = epsilon(cfg, self.it, self.total)
         u, moves = self._u, self._moves
@@ -287,6 +339,7 @@ class EnsembleTraining:
         self.it += 1
         if self.it % cfg.target_update_every == 0:
             self.target.load_state_dict(self.net.state_dict())
+            self._memo = None
         self.elapsed += time.perf_counter() - t0
 
     @property
@@ -298,57 +351,121 @@ class EnsembleTraining:
     def _update(self) -> tuple[torch.Tensor, torch.Tensor]:
         """One gradient step of every seed; returns ``(K,)`` mean squared TD errors of the
         principals and of the agents (TrainingPhase._update's targets, see module docstring)."""
+        d_p, d_a = self._gradient_step()
+        return (d_p**2).mean(1), (d_a**2).mean((1, 2))
+
+    @torch.no_grad()
+    def _gradient_step(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The gradient step of :meth:`_update`; returns the TD errors ``(K, m)`` of the
+        principals and ``(K, m, 2)`` of the agents. The loss is ``Σ_k (mean δ_p² + mean δ_a²)``
+        and its gradient is computed by hand: the operations autograd runs for it (the loss's
+        tail here, the network's in :func:`~solvers.coin.passes.fast_backward`), so the same
+        numbers."""
         cfg, m, dev, k = self.cfg, self.cfg.batch_size, self.cfg.device, self.k
         idx, batch = self.replay.sample_all(m, self.rngs)  # principal's, then agent's draws
         ints, floats = batch["ints"], batch["floats"]  # (2, K, m, 12), (2, K, m, 3)
-        # (K, 4m, 4): principal's s, s', agent's s, s'
-        states = ints[..., :8].reshape(2, k, m, 2, 4).transpose(1, 0, 3, 2, 4).reshape(k, 4 * m, 4)
-        obs = self.obs(states).view(k, 8 * m, *self.obs_shape)
-        obs_p, obs2_p, obs_a, obs2_a = obs.chunk(4, dim=1)
-        acts = torch.from_numpy(ints[..., 8:10]).to(dev)  # (2, K, m, 2)
+        # every pass's rows in one lookup (see _update_rows)
+        rows = self.obs.select(ints[..., :8], *self._update_rows)
+        x_on, x_nd, *x_target = rows.split(self._update_split)
+        f = ints[1, ..., 10:12]  # (K, m, 2) the agents' follow bits
+        bits = torch.from_numpy(np.stack([f, f[..., ::-1]], -1).astype(np.float32))
+        bits = bits.view(k, 2 * m, 2).to(dev)
+        self._extra_on[k:] = bits
+        self._extra_ta[:, 2 * m :] = bits
+        acts = torch.from_numpy(np.ascontiguousarray(ints[..., 8:10])).to(dev)  # (2, K, m, 2)
         a_p, a_a = acts[0], acts[1]
+        follow = torch.from_numpy(np.ascontiguousarray(f)).to(dev)
         fl = torch.from_numpy(floats).to(dev)
         r_env_p, r_env_a = fl[0, ..., :2], fl[1, ..., :2]
         done_p, done_a = fl[0, ..., 2], fl[1, ..., 2]
-        follow = torch.from_numpy(ints[1, ..., 10:12]).to(dev)
-        bits_f = bits_input(follow).reshape(k, 2 * m, 2)
-        bits_1 = torch.ones_like(bits_f)
-        zeros = torch.zeros_like(bits_f)
         nonterm_p = torch.ones_like(done_p) if cfg.time_limit_bootstrap else 1.0 - done_p
         nonterm_a = torch.ones_like(done_a) if cfg.time_limit_bootstrap else 1.0 - done_a
-        # differentiated pass: principal on s_p, agent on (s_a, f)
-        q_on = self.net.fast(torch.cat([obs_p, obs_a]), torch.cat([zeros, bits_f]))
-        with torch.no_grad():
-            # online, no gradient: principal on s'_a (its recommendation), agent on (s_p, 1)
-            q_nd = self.net.fast(torch.cat([obs2_a, obs_p]), torch.cat([zeros, bits_1]))
-            # targets: principals on s'_p; agents on (s'_a, 1) and (s'_a, f)
-            qt_p = self.target.fast(obs2_p, None, member=slice(0, k))
-            qt_a = self.target.fast(
-                torch.cat([obs2_a, obs2_a], 1),
-                torch.cat([bits_1, bits_f], 1),
-                member=slice(k, 2 * k),
+        # online, no gradient: principal on s'_a (its recommendation), agent on (s_p, 1)
+        q_nd, _ = fast_forward(self.net, x_nd.view(2 * k, 2 * m, -1), self._extra_nd)
+        # targets: principals on s'_p; agents on (s'_a, 1) and (s'_a, f)
+        if self.memo:
+            qt_p, qt_a = self._target_lookup(ints, f)
+        else:
+            x_tp, x_ta = x_target
+            qt_p, _ = fast_forward(
+                self.target, x_tp.view(k, 2 * m, -1), self._extra_tp, slice(0, k)
             )
-            pay = minimal_payment(q_nd[k:].view(k, m, 2, -1), a_p, cfg.nudge)
-            r_p = (r_env_p - cfg.principal_alpha * pay).sum(-1)
-            q_next = qt_p.view(k, m, 2, -1).max(-1).values.sum(-1)
-            y_p = r_p + cfg.gamma * nonterm_p * q_next
-            rec2 = q_nd[:k].view(k, m, 2, -1).argmax(-1)
-            b2 = minimal_payment(qt_a[:, : 2 * m].view(k, m, 2, -1), rec2, cfg.nudge)
-            q_tf = qt_a[:, 2 * m :].view(k, m, 2, -1)
-            follow_cont = b2 + q_tf.gather(-1, rec2.unsqueeze(-1)).squeeze(-1)
-            cont = torch.where(follow == 1, follow_cont, q_tf.max(-1).values)
-            y_a = r_env_a + cfg.gamma * nonterm_a[..., None] * cont
+            qt_a, _ = fast_forward(
+                self.target, x_ta.view(k, 4 * m, -1), self._extra_ta, slice(k, 2 * k)
+            )
+        pay = minimal_payment(q_nd[k:].view(k, m, 2, -1), a_p, cfg.nudge)
+        r_p = (r_env_p - cfg.principal_alpha * pay).sum(-1)
+        q_next = qt_p.view(k, m, 2, -1).max(-1).values.sum(-1)
+        y_p = r_p + cfg.gamma * nonterm_p * q_next
+        rec2 = q_nd[:k].view(k, m, 2, -1).argmax(-1)
+        b2 = minimal_payment(qt_a[:, : 2 * m].view(k, m, 2, -1), rec2, cfg.nudge)
+        q_tf = qt_a[:, 2 * m :].view(k, m, 2, -1)
+        follow_cont = b2 + q_tf.gather(-1, rec2.unsqueeze(-1)).squeeze(-1)
+        cont = torch.where(follow == 1, follow_cont, q_tf.max(-1).values)
+        y_a = r_env_a + cfg.gamma * nonterm_a[..., None] * cont
+        # online pass with the gradient (last: its activations are still in the cache for the
+        # backward pass): principal on s_p, agent on (s_a, f)
+        q_on, saved = fast_forward(self.net, x_on.view(2 * k, 2 * m, -1), self._extra_on)
         q_p = q_on[:k].view(k, m, 2, -1).gather(-1, a_p.unsqueeze(-1)).squeeze(-1).sum(-1)
         q_a = q_on[k:].view(k, m, 2, -1).gather(-1, a_a.unsqueeze(-1)).squeeze(-1)
         d_p, d_a = y_p - q_p, y_a - q_a
-        loss_p, loss_a = (d_p**2).mean(1), (d_a**2).mean((1, 2))
-        self.opt.zero_grad()
-        (loss_p + loss_a).sum().backward()
+        # d loss / d q_on as autograd forms it: mean's 1/n, pow's 2δ, the sign of −q, the
+        # agents' sum (principal) expanded, scattered into zeros at the played moves
+        g = torch.zeros_like(q_on)
+        g_p = -((2.0 * d_p) * (1.0 / m))
+        g_a = -((2.0 * d_a) * (1.0 / (2 * m)))
+        g[:k].view(k, m, 2, -1).scatter_add_(
+            -1, a_p.unsqueeze(-1), g_p[..., None, None].expand(k, m, 2, 1)
+        )
+        g[k:].view(k, m, 2, -1).scatter_add_(-1, a_a.unsqueeze(-1), g_a.unsqueeze(-1))
+        fast_backward(self.net, saved, g, self.opt.grads)
+        self.opt.grad.add_(0.0)  # autograd adds into the zeroed buffer: 0 + g (so −0 → +0)
         self.opt.step()
-        with torch.no_grad():
-            td = torch.stack([d_p.abs(), d_a.abs().max(-1).values])  # (2, K, m)
+        td = torch.stack([d_p.abs(), d_a.abs().max(-1).values])  # (2, K, m)
         self.replay.update_all(idx, td.cpu().double().numpy())
-        return loss_p.detach(), loss_a.detach()
+        return d_p, d_a
+
+    def _target_tables(self) -> torch.Tensor:
+        """The target networks' Q-values on every row they can be asked for (observation
+        tables only, :class:`Observations`): the principals on every (state, agent) row, then
+        the agent networks on every (state, agent, bits ``(f_i, f_{−i})``) row, ``(R, A)``.
+
+        A row of :func:`~solvers.coin.passes.fast_forward` is a function of that row alone
+        (each output is the same sum of products, whatever the other rows and their number;
+        measured bit for bit on this machine's CPU for the passes' shapes, the
+        :mod:`solvers.coin.passes` docstring), so looking a row up equals computing it in the
+        batch: the target passes are computed once per target period instead of at every
+        step."""
+        assert self.obs.table is not None
+        k, dev = self.k, self.cfg.device
+        rows = self.obs.table.view(-1, self.obs.table.shape[1] // 2)  # row 2·code + agent
+        r = rows.shape[0]
+        x_p = rows.expand(k, r, -1).contiguous()
+        q_p = chunked_forward(self.target, x_p, torch.zeros(k, r, 2, device=dev), slice(0, k))
+        combos = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], device=dev)
+        extra = combos[:, None, :].expand(4, r, 2).reshape(1, 4 * r, 2).expand(k, -1, -1)
+        x_a = rows.repeat(4, 1).expand(k, 4 * r, -1).contiguous()
+        q_a = chunked_forward(self.target, x_a, extra.contiguous(), slice(k, 2 * k))
+        return torch.cat([q_p.reshape(-1, q_p.shape[-1]), q_a.reshape(-1, q_a.shape[-1])])
+
+    def _target_lookup(self, ints: np.ndarray, f: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """The target passes of a gradient step from :meth:`_target_tables`: ``(K, 2m, A)``
+        (principals on ``s'_p``) and ``(K, 4m, A)`` (agents on ``(s'_a, 1)``, ``(s'_a, f)``)."""
+        if self._memo is None:
+            self._memo = self._target_tables()
+        assert self.obs.table is not None
+        k, m = self.k, self.cfg.batch_size
+        r = self.obs.table.shape[0] * 2
+        seed = np.arange(k)[:, None, None]
+        ids = self.obs.row_ids(ints[..., 4:8])  # (2, K, m): 2·code of s'
+        row_p = ids[0][..., None] + np.arange(2) + seed * r  # (K, m, 2)
+        row_a = ids[1][..., None] + np.arange(2) + (k * r + seed * 4 * r)
+        combo = 2 * f + f[..., ::-1]  # bits (f_i, f_{−i}) as a number
+        idx = np.concatenate(
+            [row_p.ravel(), np.stack([row_a + 3 * r, row_a + combo * r], 1).ravel()]
+        )
+        q = self._memo.index_select(0, torch.from_numpy(idx).to(self.cfg.device))
+        return q[: 2 * k * m].view(k, 2 * m, -1), q[2 * k * m :].view(k, 4 * m, -1)
 
     def sync(self) -> None:
         """Copy each seed's current weights (and the ensemble's clock) into its trainer."""
@@ -393,6 +510,7 @@ class EnsembleDQN:
         *,
         proportions: list[float] | None = None,
         trained: EnsembleTraining | None = None,
+        memo: bool | None = None,
     ) -> None:
         self.cfg, self.rules, self.name, self.total, self.mode = cfgs[0], rules, name, total, mode
         self.k = len(cfgs)
@@ -436,6 +554,62 @@ class EnsembleDQN:
         self._no_rec = np.zeros((self.k, b, 2), dtype=np.int64)
         self.it = 0
         self.elapsed = 0.0
+        # lookup tables of frozen networks (observation tables on the CPU only; see
+        # EnsembleTraining._target_tables for why a looked-up row is the computed one), used
+        # where they cost fewer rows than the passes they replace
+        states = 0 if self.obs.table is None else self.obs.table.shape[0]
+        if memo and not states:
+            raise ValueError(
+                f"lookup tables need an observation table (boards with 2·cells³ ≤ "
+                f"{TABLE_STATES:,} states: up to 5×5)"
+            )
+        auto = memo is None and self.cfg.device == "cpu" and states > 0
+        self._recommend: tuple[torch.Tensor, torch.Tensor] | None = None
+        if self.joint is not None and (memo or (auto and 4 * states < self.total * 2 * b)):
+            self._recommend = self._recommend_tables()
+        m = self.cfg.batch_size
+        self.memo = bool(memo or (auto and 2 * states < self.cfg.target_update_every * m)) and (
+            self.joint is None or self._recommend is not None
+        )
+        self._memo: torch.Tensor | None = None
+        self._states = states
+        self._seed_rows = np.arange(self.k)[:, None, None] * 2 * states + np.arange(2)
+        self._member_rows = np.arange(2 * self.k).reshape(self.k, 2, 1) * states
+        # rows of member (seed j, learner i): agent i's view of seed j's games / samples
+        j, i, t = np.meshgrid(np.arange(self.k), np.arange(2), np.arange(b), indexing="ij")
+        self._act_rows = ((j * b + t).ravel(), i.ravel())
+        j, i, t = np.meshgrid(np.arange(self.k), np.arange(2), np.arange(m), indexing="ij")
+        self._own_rows = (((i * self.k + j) * m + t).ravel(), i.ravel())
+
+    @torch.no_grad()
+    def _recommend_tables(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """:func:`recommend_all` of every state: recommendations (long) and payments, each
+        ``(K·2·S,)`` at ``(seed, 2·code + agent)``."""
+        assert self.joint is not None and self.obs.table is not None
+        n = self.rules.grid_size
+        rows = self.obs.table.view(1, -1, 2, 4, n, n).expand(self.k, -1, -1, -1, -1, -1)
+        rec, pay = recommend_all(self.joint, rows.contiguous(), self.cfg.nudge)
+        return rec.reshape(-1), pay.reshape(-1)
+
+    @torch.no_grad()
+    def _target_max(self) -> torch.Tensor:
+        """``max_a`` of the target networks on every state, ``(2K·S,)`` at ``(member, code)``:
+        member ``(seed, learner i)`` on agent ``i``'s observation, with (validation) the
+        one-hot recommendation of its seed's principal there."""
+        assert self.obs.table is not None
+        k, n = self.k, self.rules.grid_size
+        states = self.obs.table.shape[0]
+        own = self.obs.table.view(states, 2, 4, n, n).transpose(0, 1)  # (2, S, …)
+        x = own.unsqueeze(0).expand(k, -1, -1, -1, -1, -1).reshape(2 * k, states, 4, n, n)
+        extra = None
+        if self._recommend is not None:
+            rec = self._recommend[0].view(k, states, 2).transpose(1, 2).reshape(2 * k, states)
+            extra = F.one_hot(rec, NUM_ACTIONS).float()
+        elif self.joint is not None:
+            raise AssertionError("target tables of the validation agents need recommendations")
+        flat = x.reshape(2 * k, states, -1).contiguous()
+        q = chunked_forward(self.target, flat, extra, slice(None), transposed=False)
+        return q.max(-1).values.reshape(-1)
 
     def _members(self, x: torch.Tensor) -> torch.Tensor:
         """``(K, 2, M, …)`` → ``(2K, M, …)`` in member order."""
@@ -443,15 +617,24 @@ class EnsembleDQN:
 
     @torch.no_grad()
     def _greedy(
-        self, obs: torch.Tensor
+        self, state: np.ndarray
     ) -> tuple[np.ndarray, torch.Tensor | None, torch.Tensor | None]:
-        """Greedy moves ``(K, B, 2)`` (and each seed's recommendations and payments)."""
-        k = self.k
+        """Greedy moves ``(K, B, 2)`` (and each seed's recommendations and payments) in the
+        games' states ``(K, B, 4)``."""
+        k, n = self.k, self.rules.grid_size
         rec = pay = extra = None
-        if self.joint is not None:
-            rec, pay = recommend_all(self.joint, obs, self.cfg.nudge)
+        if self._recommend is not None:
+            idx = self.obs.row_ids(state)[..., None] + self._seed_rows
+            at = torch.from_numpy(idx.reshape(-1)).to(self.cfg.device)
+            b = idx.shape[1]
+            rec = self._recommend[0].index_select(0, at).view(k, b, 2)
+            pay = self._recommend[1].index_select(0, at).view(k, b, 2)
             extra = self._members(F.one_hot(rec, NUM_ACTIONS).float().transpose(1, 2))
-        q = self.net(self._members(obs.transpose(1, 2)), extra)  # (2K, B, A)
+        elif self.joint is not None:
+            rec, pay = recommend_all(self.joint, self.obs(state), self.cfg.nudge)
+            extra = self._members(F.one_hot(rec, NUM_ACTIONS).float().transpose(1, 2))
+        rows = self.obs.select(state, *self._act_rows).view(2 * k, -1, 4, n, n)
+        q = self.net(rows, extra)  # (2K, B, A)
         return q.argmax(-1).view(k, 2, -1).transpose(1, 2).cpu().numpy(), rec, pay
 
     def _shape(
@@ -477,7 +660,7 @@ class EnsembleDQN:
         t0 = time.perf_counter()
         b = cfg.num_games
         state = self.games.state
-        greedy, rec, pay = self._greedy(self.obs(state))
+        greedy, rec, pay = self._greedy(state)
         rec_np = rec.cpu().numpy() if rec is not None else self._no_rec
         pay_np = pay.cpu().double().numpy() if pay is not None else None
         eps = epsilon(cfg, self.it, self.total)
@@ -500,6 +683,7 @@ class EnsembleDQN:
         self.it += 1
         if self.it % cfg.target_update_every == 0:
             self.target.load_state_dict(self.net.state_dict())
+            self._memo = None
         self.elapsed += time.perf_counter() - t0
 
     def _update(self) -> None:
@@ -507,6 +691,9 @@ class EnsembleDQN:
         n = self.rules.grid_size
         idx, batch = self.replay.sample_all(m, self.rngs)  # red's, then blue's draws
         ints, floats = batch["ints"], batch["floats"]  # (2, K, m, 12), (2, K, m, 3)
+        if self.memo:
+            self._update_from_tables(idx, ints, floats)
+            return
         # (K, 2m, 2, 4): red's batch then blue's, state and next state
         states = ints[..., :8].reshape(2, k, m, 2, 4).transpose(1, 3, 0, 2, 4)
         obs = self.obs(states.reshape(k, 2, 2 * m, 4))  # (K, 2, 2m, 2, 4, N, N)
@@ -534,14 +721,56 @@ class EnsembleDQN:
         with torch.no_grad():
             nonterm = 1.0 if cfg.time_limit_bootstrap else 1.0 - done
             y = r + cfg.gamma * nonterm * self.target(x2, extra2).max(-1).values
-        q = self.net(x, extra).gather(-1, a.unsqueeze(-1)).squeeze(-1)
+            self._descend(idx, x.view(2 * k, m, -1), extra, a, y)
+
+    def _descend(
+        self,
+        idx: np.ndarray,
+        x: torch.Tensor,
+        extra: torch.Tensor | None,
+        a: torch.Tensor,
+        y: torch.Tensor,
+    ) -> None:
+        """The gradient step on the loss ``Σ_k mean δ²`` (``δ = y − Q(x, a)``, ``(2K, m)``),
+        its gradient by hand (as :meth:`EnsembleTraining._gradient_step`), and the new
+        priorities."""
+        k, m = self.k, self.cfg.batch_size
+        q_all, saved = fast_forward(self.net, x, extra, transposed=False)
+        q = q_all.gather(-1, a.unsqueeze(-1)).squeeze(-1)
         delta = y - q  # (2K, m)
-        loss = (delta.view(k, 2 * m) ** 2).mean(1).sum()
-        self.opt.zero_grad()
-        loss.backward()
+        g = torch.zeros_like(q_all)
+        g.scatter_add_(-1, a.unsqueeze(-1), (-((2.0 * delta) * (1.0 / (2 * m)))).unsqueeze(-1))
+        fast_backward(self.net, saved, g, self.opt.grads, transposed=False)
+        self.opt.grad.add_(0.0)  # autograd adds into the zeroed buffer: 0 + g (so −0 → +0)
         self.opt.step()
-        td = delta.detach().abs().cpu().double().numpy().reshape(k, 2, m)
+        td = delta.abs().cpu().double().numpy().reshape(k, 2, m)
         self.replay.update_all(idx, td.transpose(1, 0, 2))
+
+    @torch.no_grad()
+    def _update_from_tables(self, idx: np.ndarray, ints: np.ndarray, floats: np.ndarray) -> None:
+        """:meth:`_update` with the targets' maxima looked up (:meth:`_target_max`): the same
+        numbers without the next states' passes."""
+        cfg, m, dev, k = self.cfg, self.cfg.batch_size, self.cfg.device, self.k
+        n = self.rules.grid_size
+        if self._memo is None:
+            self._memo = self._target_max()
+        x = self.obs.select(ints[..., :4], *self._own_rows).view(2 * k, m, 4, n, n)
+
+        def mine(v: np.ndarray) -> torch.Tensor:
+            """``(2K, m)`` of ``(2, K, m, 2)``: learner ``i``'s column ``i`` of its batch."""
+            both = np.stack([v[0, :, :, 0], v[1, :, :, 1]], 1)
+            return torch.from_numpy(both.reshape(2 * k, m)).to(dev)
+
+        a, r = mine(ints[..., 8:10]), mine(floats[..., :2])
+        done = torch.from_numpy(floats[..., 2].transpose(1, 0, 2).reshape(2 * k, m)).to(dev)
+        extra = None
+        if self.joint is not None:
+            extra = F.one_hot(mine(ints[..., 10:12]), NUM_ACTIONS).float()
+        at = (ints[..., 4:8] @ self.obs.weights).transpose(1, 0, 2) + self._member_rows
+        target = self._memo.index_select(0, torch.from_numpy(at.reshape(-1)).to(dev))
+        nonterm = 1.0 if cfg.time_limit_bootstrap else 1.0 - done
+        y = r + cfg.gamma * nonterm * target.view(2 * k, m)
+        self._descend(idx, x.view(2 * k, m, -1), extra, a, y)
 
     def sync(self) -> None:
         """Copy each seed's current weights (and the ensemble's clock) into its trainer."""
