@@ -28,7 +28,11 @@ trains N at once on local Ray workers, ``--address HOST:PORT`` on a Ray cluster
 (docs/DISTRIBUTED.md). A trial's result depends only on its settings and seed, so a sweep on
 workers writes the same ``results.json`` ``deterministic`` sections and summary finals as the
 serial sweep. Each finished trial / seed is journalled in ``shards.jsonl``; ``--resume``
-skips the journalled ones and continues the others from their checkpoints.
+skips the journalled ones and continues the others from their checkpoints. ``--batched``
+(alias ``--ensemble``; the same flag on all three trainers) trains the trials / seeds instead
+as one batched ensemble in this process (:mod:`solvers.deep.ensemble`,
+:mod:`solvers.coin.ensemble`): no checkpoints and no Ray; the same ``results.json`` layout,
+marked with ``"ensemble": {"size", "index"}``.
 
 Both trainers refuse an output folder that already holds a run unless ``--resume`` (continue
 it: finished trials / seeds are read back, an interrupted one continues from its checkpoint,
@@ -45,7 +49,7 @@ import argparse
 import math
 import platform
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
@@ -59,12 +63,15 @@ from pamdp.common import EXIT_INVALID, EXIT_OK, Formatter, InvalidInput
 from pamdp.train_coin import add_coin_arguments, coin_config, coin_seed, run_coin
 from pamdp.train_common import (
     SHARD_JOURNAL,
+    _add_batched_flag,
     _add_engine_flags,
     _add_run_folder_flags,
     _add_trainer_flags,
+    _check_batched,
     _check_device,
     _engine,
     _interrupted,
+    _interrupted_batched,
     _open_journal,
     _prepare_folder,
     _refuse_existing,
@@ -129,6 +136,7 @@ def add_tree_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep each trial's last checkpoint after it completes",
     )
+    _add_batched_flag(parser, "trials", "solvers.deep.ensemble")
     _add_run_folder_flags(parser, "runs/tree")
     _add_engine_flags(parser, "trials")
 
@@ -167,6 +175,8 @@ def run_tree(args: argparse.Namespace) -> int:
     try:
         return _run_tree(args, prog)
     except KeyboardInterrupt as error:  # TrainingInterrupted, or Ctrl-C outside the loop
+        if args.batched:
+            return _interrupted_batched(prog)
         return _interrupted(
             prog, error, command, "finished trials and the last checkpoint are kept"
         )
@@ -178,6 +188,7 @@ def _run_tree(args: argparse.Namespace, prog: str) -> int:
     from solvers.distributed import Shard
     from solvers.rl.metrics import write_json
 
+    _check_batched(args)
     engine = _engine(args)
     try:
         config = _tree_config(args)
@@ -239,15 +250,18 @@ def _run_tree(args: argparse.Namespace, prog: str) -> int:
             file=sys.stderr,
         )
 
-    trial = partial(
-        tree_trial,
-        resume=args.resume,
-        progress=not args.no_progress and not engine.uses_ray,
-        keep_checkpoints=args.keep_checkpoints,
-    )
-    journal = _open_journal(output, {"command": prog, "trials": args.trials}, shards, args)
-    print(f"{prog}: {len(shards)} trial(s), {engine.describe()}", file=sys.stderr, flush=True)
-    results = _run_sweep(trial, shards, engine, journal, report)
+    if args.batched:
+        results = _batched_trials(shards, device, not args.no_progress, args.resume, report)
+    else:
+        trial = partial(
+            tree_trial,
+            resume=args.resume,
+            progress=not args.no_progress and not engine.uses_ray,
+            keep_checkpoints=args.keep_checkpoints,
+        )
+        journal = _open_journal(output, {"command": prog, "trials": args.trials}, shards, args)
+        print(f"{prog}: {len(shards)} trial(s), {engine.describe()}", file=sys.stderr, flush=True)
+        results = _run_sweep(trial, shards, engine, journal, report)
     finals = [data["deterministic"]["final"] for data in results]
     summary = {
         "schema": SUMMARY_SCHEMA,
@@ -260,6 +274,70 @@ def _run_tree(args: argparse.Namespace, prog: str) -> int:
     }
     write_json(output / "summary.json", summary)
     return EXIT_OK
+
+
+def _batched_trials(
+    shards: Sequence[Any],
+    device: Any,
+    progress: bool,
+    resume: bool,
+    report: Callable[[Any, Any, bool], None],
+) -> list[dict[str, Any]]:
+    """``--batched``: the trials of ``shards`` (those without a complete ``results.json``
+    under ``resume``) trained as one :class:`solvers.deep.ensemble.EnsembleTrainer` in this
+    process; each trial's ``results.json`` is written as :func:`tree_trial` writes it (its
+    ``environment`` marks the ensemble; the timing is the ensemble's)."""
+    import torch
+
+    from solvers.deep.ensemble import EnsembleTrainer
+    from solvers.rl.metrics import write_json
+
+    first = shards[0].arguments
+    model, validator = _tree_setup(int(first["depth"]), int(first["tree_seed"]))
+    config = DeepConfig.from_dict(first["config"])
+    torch.set_num_threads(int(first["threads"]))
+    done: dict[int, dict[str, Any]] = {}
+    for shard in shards:
+        path = Path(str(shard.arguments["folder"])) / "results.json"
+        if resume and path.exists():
+            stored = _read_trial(path)
+            if stored["deterministic"]["seed"] != shard.arguments["seed"] or (
+                DeepConfig.from_dict(stored["deterministic"]["config"]) != config
+            ):
+                raise InvalidInput(f"{path} was produced with other settings")
+            done[int(shard.arguments["trial"])] = stored
+            report(shard, stored, True)
+    pending = [s for s in shards if int(s.arguments["trial"]) not in done]
+    if pending:
+        print(
+            f"pamdp train tree: {len(pending)} trial(s) as one batched ensemble, "
+            f"{config.iterations} iterations",
+            file=sys.stderr,
+            flush=True,
+        )
+        ensemble = EnsembleTrainer(
+            [model] * len(pending),
+            [config] * len(pending),
+            [int(s.arguments["seed"]) for s in pending],
+            device=device,
+            validators=[validator] * len(pending),
+        )
+        for index, (shard, result) in enumerate(
+            zip(pending, ensemble.train(progress=progress), strict=True)
+        ):
+            arguments = shard.arguments
+            data = {
+                "schema": TRIAL_SCHEMA,
+                "trial": int(arguments["trial"]),
+                "instance": arguments["instance"],
+                "environment": {**arguments["environment"], "ensemble": len(pending)},
+                **result.to_dict(),
+                "ensemble": {"size": len(pending), "index": index},
+            }
+            write_json(Path(str(arguments["folder"])) / "results.json", data)
+            done[int(arguments["trial"])] = data
+            report(shard, data, False)
+    return [done[int(s.arguments["trial"])] for s in shards]
 
 
 @lru_cache(maxsize=4)

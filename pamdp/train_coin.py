@@ -22,13 +22,16 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from pamdp.common import EXIT_INTERRUPTED, EXIT_OK, Formatter, InvalidInput
+from pamdp.common import EXIT_OK, Formatter, InvalidInput
 from pamdp.train_common import (
     SHARD_JOURNAL,
+    _add_batched_flag,
     _add_engine_flags,
+    _check_batched,
     _check_device,
     _engine,
     _interrupted,
+    _interrupted_batched,
     _non_negative,
     _open_journal,
     _positive,
@@ -151,12 +154,7 @@ def add_coin_arguments(parser: argparse.ArgumentParser) -> None:
         help="stop after this many iterations (one seed; then --resume continues; "
         "default: run to the end)",
     )
-    parser.add_argument(
-        "--batched",
-        action="store_true",
-        help="train the seeds as one batched ensemble in this process (solvers.coin.ensemble; "
-        "no checkpoints)",
-    )
+    _add_batched_flag(parser, "seeds", "solvers.coin.ensemble")
     _add_engine_flags(parser, "seeds")
 
 
@@ -199,13 +197,7 @@ def run_coin(args: argparse.Namespace) -> int:
         return _run_coin(args, prog)
     except KeyboardInterrupt as error:
         if getattr(args, "batched", False):
-            print(
-                f"\n{prog}: interrupted; a batched run keeps no checkpoints: run the same "
-                "command again to start it over",
-                file=sys.stderr,
-                flush=True,
-            )
-            return EXIT_INTERRUPTED
+            return _interrupted_batched(prog)
         return _interrupted(prog, error, command, "finished seeds and the last checkpoint are kept")
 
 
@@ -228,11 +220,9 @@ def _run_coin(args: argparse.Namespace, prog: str) -> int:
     batched = getattr(args, "batched", False)
     if len(set(seeds)) != len(seeds):
         raise InvalidInput(f"--seeds must be distinct, got {seeds}")
-    if batched:
-        if getattr(args, "workers", 1) != 1 or hasattr(args, "address"):
-            raise InvalidInput("--batched trains every seed in this process: leave out --workers")
-        if stop_after is not None or args.resume:
-            raise InvalidInput("--batched keeps no checkpoints: it cannot --stop-after or --resume")
+    _check_batched(args)
+    if batched and (stop_after is not None or args.resume):
+        raise InvalidInput("--batched keeps no checkpoints: it cannot --stop-after or --resume")
     if stop_after is not None and len(seeds) != 1:
         raise InvalidInput("--stop-after needs exactly one seed")
     output = Path(cfg.output)

@@ -226,6 +226,37 @@ def _refuse_existing(
             file.unlink()
 
 
+def _add_batched_flag(parser: argparse.ArgumentParser, what: str, module: str) -> None:
+    """``--batched`` (alias ``--ensemble``): the one flag, on every trainer, that trains the
+    trials / seeds as one batched ensemble in this process (no checkpoints, no Ray)."""
+    parser.add_argument(
+        "--batched",
+        "--ensemble",
+        dest="batched",
+        action="store_true",
+        help=f"train the {what} as one batched ensemble in this process ({module}; no checkpoints)",
+    )
+
+
+def _check_batched(args: argparse.Namespace) -> None:
+    """``--batched`` excludes Ray (``--workers``/``--address``) and checkpoint-only options."""
+    if not getattr(args, "batched", False):
+        return
+    if getattr(args, "workers", 1) != 1 or hasattr(args, "address"):
+        raise InvalidInput("--batched trains everything in this process: leave out --workers")
+
+
+def _interrupted_batched(prog: str) -> int:
+    """Report a Ctrl-C of a batched run (it keeps no checkpoints); exit code 130."""
+    print(
+        f"\n{prog}: interrupted; a batched run keeps no checkpoints: run the same command again "
+        "to start it over",
+        file=sys.stderr,
+        flush=True,
+    )
+    return EXIT_INTERRUPTED
+
+
 def _interrupted(prog: str, error: BaseException, command: str, what: str) -> int:
     """Report a Ctrl-C (after the trainer's checkpoint, if it wrote one); exit code 130."""
     from solvers.rl.checkpoint import TrainingInterrupted

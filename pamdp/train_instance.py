@@ -5,7 +5,7 @@ batched contract solver, :func:`solvers.contracts.minimal_contracts` with the nu
 ``Ties(margin=ξ)``), episodic or discounted, hidden or observed action. The options are those
 of ``pamdp train tree`` (the tree command is this trainer on ``paper_tree(--depth, --seed)``
 with the paper's configuration, :mod:`solvers.deep.presets`), plus ``--episode-length``,
-``--hidden-sizes``, ``--ensemble`` and ``--max-profiles``.
+``--hidden-sizes``, ``--batched`` (alias ``--ensemble``) and ``--max-profiles``.
 
 Discounted instances have no natural episode end: a copy of the environment restarts at
 ``s0`` after ``--episode-length`` steps (default ``max(|S|, ⌈1/(1 − γ)⌉)``), a truncation
@@ -22,7 +22,7 @@ or "no pure stationary SPE" where none exists. Writes, under ``-o/--output``::
                              validation and comparison, mean / min / max / std over trials
     trial_XX/results.json    one trial (the layout of ``pamdp train tree``) plus
                              ``ground_truth``
-    trial_XX/checkpoint.pt   the latest checkpoint (not with --ensemble)
+    trial_XX/checkpoint.pt   the latest checkpoint (not with --batched)
 
 Trial ``t`` trains with the seed ``SeedSequence([--seed, t])`` (``pamdp.train.trial_seed``).
 Exit codes: 0 done, 2 invalid arguments or files, 130 interrupted (resume with --resume).
@@ -49,7 +49,12 @@ from pamdp.train import (
     resume_command,
     trial_seed,
 )
-from pamdp.train_common import _add_trainer_flags, _positive
+from pamdp.train_common import (
+    _add_batched_flag,
+    _add_trainer_flags,
+    _interrupted_batched,
+    _positive,
+)
 from solvers.deep.config import DeepConfig
 from solvers.rl.config import ConfigError
 
@@ -92,11 +97,7 @@ def add_instance_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="H1,H2",
         help="hidden layer widths of both networks",
     )
-    parser.add_argument(
-        "--ensemble",
-        action="store_true",
-        help="train the trials as one batched computation (solvers.deep.ensemble; no checkpoints)",
-    )
+    _add_batched_flag(parser, "trials", "solvers.deep.ensemble")
     parser.add_argument(
         "--max-profiles",
         type=_positive,
@@ -134,6 +135,8 @@ def run_instance(args: argparse.Namespace) -> int:
     try:
         return _run(args, prog)
     except KeyboardInterrupt as error:
+        if args.batched:
+            return _interrupted_batched(prog)
         return _interrupted(
             prog, error, command, "finished trials and the last checkpoint are kept"
         )
@@ -218,7 +221,7 @@ def _run(args: argparse.Namespace, prog: str) -> int:
         "torch": torch.__version__,
         "python": platform.python_version(),
         "machine": platform.machine(),
-        "ensemble": bool(args.ensemble),
+        "ensemble": bool(args.batched),
     }
     seeds = [trial_seed(args.seed, t) for t in range(args.trials)]
     print(
@@ -269,7 +272,7 @@ def _run(args: argparse.Namespace, prog: str) -> int:
             file=sys.stderr,
         )
 
-    if args.ensemble and pending:
+    if args.batched and pending:
         ensemble = EnsembleTrainer(
             [model] * len(pending),
             [config] * len(pending),
@@ -280,7 +283,7 @@ def _run(args: argparse.Namespace, prog: str) -> int:
         results = ensemble.train(progress=not args.no_progress)
         for trial, result, shell in zip(pending, results, ensemble.shells, strict=True):
             record(trial, result, shell.greedy_policy()[0])
-    for trial in [] if args.ensemble else pending:
+    for trial in [] if args.batched else pending:
         checkpoint = trial_dirs[trial] / "checkpoint.pt"
         if args.resume and checkpoint.exists():
             try:

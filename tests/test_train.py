@@ -117,6 +117,34 @@ def test_tree_run_writes_results_refuses_to_overwrite_and_resumes(tmp_path: Path
         train.run_tree(_tree_args("--depth", "0", "-o", str(tmp_path / "x")))
 
 
+def test_tree_batched_trials_equal_sequential_ones_before_the_first_gradient_step(
+    tmp_path: Path,
+) -> None:
+    """``--batched`` (one ensemble) against the plain sweep, 12 iterations: learning starts once
+    the replay buffer holds a batch (128 transitions = 16 iterations of 8), so no gradient step
+    happens and the ensemble must reproduce every random number and validation record of the
+    sequential trials bit for bit (docs/DEEP.md, "Batched ensembles"); it refuses Ray."""
+    pytest.importorskip("torch")
+    common = ("--depth", "3", "--trials", "3", "--iterations", "12", "--validate-every", "4",
+              "--checkpoint-every", "0", "--no-progress")  # fmt: skip
+    plain, batched = tmp_path / "plain", tmp_path / "batched"
+    assert train.run_tree(_tree_args(*common, "-o", str(plain))) == 0
+    assert train.run_tree(_tree_args(*common, "-o", str(batched), "--batched")) == 0
+    for t in range(3):
+        name = f"trial_{t:02d}/results.json"
+        assert _deterministic(batched / name) == _deterministic(plain / name)
+        data = json.loads((batched / name).read_text())
+        assert data["ensemble"] == {"size": 3, "index": t}
+    summary = json.loads((batched / "summary.json").read_text())
+    assert summary["finals"] == json.loads((plain / "summary.json").read_text())["finals"]
+    # --resume reads the finished trials back instead of training them again
+    assert train.run_tree(_tree_args(*common, "-o", str(batched), "--batched", "--resume")) == 0
+    with pytest.raises(InvalidInput, match="--batched"):
+        train.run_tree(
+            _tree_args(*common, "-o", str(tmp_path / "w"), "--batched", "--workers", "2")
+        )
+
+
 def test_tree_device_without_cuda_is_one_line_exit_2(tmp_path: Path) -> None:
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():
