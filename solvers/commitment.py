@@ -163,7 +163,9 @@ def _profile_blocks(
     only: Sequence[Sequence[int]] | None = None,
 ) -> tuple[list[IntArray], list[Any]]:
     """LP data (one block per profile) of the commitment problem; see the module docstring.
-    ``only``: these profiles (actions on ``states``, in order) instead of all of them."""
+    ``only``: these profiles (actions on ``states``, in order) instead of all of them. Built
+    for all profiles at once (arrays with a leading profile axis ``K``), the same numbers as
+    one profile at a time."""
     n_r, n_a, n_o = len(states), model.n_actions, model.n_outcomes
     gamma = 0.0 if myopic else model.discount
     index = {int(s): i for i, s in enumerate(states)}
