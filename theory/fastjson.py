@@ -45,14 +45,13 @@ import orjson
 
 from theory.atomic import atomic_open, atomic_write_text
 from theory.format import (
-    INSTANCE_FORMAT,
     SOLUTION_FORMAT,
     PolicyEntry,
     SolutionDocument,
     SolutionError,
     _check_number,
+    _header_out,
     _instance_header,
-    _number_out,
     _read_number,
     check_document,
     dump_json,
@@ -704,17 +703,7 @@ def write_instance(path: str | Path, model: PrincipalAgentMDP) -> None:
     """
     if model.exact is not None:
         raise ValueError("write_instance writes float models; exact ones via save_instance")
-    header: dict[str, Any] = {
-        "format": INSTANCE_FORMAT,
-        "name": model.name,
-        "states": list(model.states),
-        "initial_state": model.states[model.initial_state],
-        "actions": list(model.actions),
-        "outcomes": list(model.outcomes),
-    }
-    if model.observed_action:
-        header["observed_action"] = True
-    header["discount"] = _number_out(model.discount, False)
+    header = _header_out(model)  # a float model (checked above): the float discount
     fields: list[tuple[bytes, Iterator[bytes]]] = [
         (b',"outcome_probs":', _nested_pieces(model.outcome_probs)),
         (b',"agent_reward":', _nested_pieces(model.agent_reward)),

@@ -362,10 +362,10 @@ def _nested_out(array: np.ndarray, exact: bool) -> Any:
     return [_nested_out(item, exact) for item in array]
 
 
-def instance_to_dict(
-    model: PrincipalAgentMDP, *, include_outcome_probs: bool = True
-) -> dict[str, Any]:
-    """The FORMAT.md v1 document of a model (exact numbers where the model has them)."""
+def _header_out(model: PrincipalAgentMDP) -> dict[str, Any]:
+    """The fields of a model's FORMAT.md v1 document before its arrays: format, name, names,
+    initial state, ``observed_action`` when set, and the discount (exact when the model is).
+    Shared by :func:`instance_to_dict` and the streaming writer of :mod:`theory.fastjson`."""
     exact = model.exact is not None
     source = model.exact if model.exact is not None else model
     data: dict[str, Any] = {
@@ -379,6 +379,16 @@ def instance_to_dict(
     if model.observed_action:
         data["observed_action"] = True
     data["discount"] = _number_out(source.discount, exact)
+    return data
+
+
+def instance_to_dict(
+    model: PrincipalAgentMDP, *, include_outcome_probs: bool = True
+) -> dict[str, Any]:
+    """The FORMAT.md v1 document of a model (exact numbers where the model has them)."""
+    exact = model.exact is not None
+    source = model.exact if model.exact is not None else model
+    data = _header_out(model)
     if include_outcome_probs or not model.observed_action:
         data["outcome_probs"] = _nested_out(np.asarray(source.outcome_probs), exact)
     data["agent_reward"] = _nested_out(np.asarray(source.agent_reward), exact)
