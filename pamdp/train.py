@@ -300,11 +300,7 @@ def _batched_trials(
     for shard in shards:
         path = Path(str(shard.arguments["folder"])) / "results.json"
         if resume and path.exists():
-            stored = _read_trial(path)
-            if stored["deterministic"]["seed"] != shard.arguments["seed"] or (
-                DeepConfig.from_dict(stored["deterministic"]["config"]) != config
-            ):
-                raise InvalidInput(f"{path} was produced with other settings")
+            stored = _finished_trial(path, config, int(shard.arguments["seed"]))
             done[int(shard.arguments["trial"])] = stored
             report(shard, stored, True)
     pending = [s for s in shards if int(s.arguments["trial"]) not in done]
@@ -379,10 +375,7 @@ def tree_trial(
     folder = Path(str(arguments["folder"]))
     results_path, checkpoint = folder / "results.json", folder / "checkpoint.pt"
     if resume and results_path.exists():
-        stored = _read_trial(results_path)
-        deterministic = stored["deterministic"]
-        if DeepConfig.from_dict(deterministic["config"]) != config or deterministic["seed"] != seed:
-            raise InvalidInput(f"{results_path} was produced with other settings")
+        stored = _finished_trial(results_path, config, seed)
         print(f"trial {trial}: already complete", file=sys.stderr)
         return stored
     if resume and checkpoint.exists():
@@ -426,6 +419,16 @@ def _read_trial(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
         raise InvalidInput(f"cannot read {path} ({error})") from None
     return data
+
+
+def _finished_trial(path: Path, config: DeepConfig, seed: int) -> dict[str, Any]:
+    """The complete ``results.json`` at ``path`` that ``--resume`` reads back instead of
+    training again, after checking it was made with ``config`` and ``seed`` (exit 2 if not)."""
+    stored = _read_trial(path)
+    deterministic = stored["deterministic"]
+    if DeepConfig.from_dict(deterministic["config"]) != config or deterministic["seed"] != seed:
+        raise InvalidInput(f"{path} was produced with other settings")
+    return stored
 
 
 def main(argv: Sequence[str] | None = None) -> int:

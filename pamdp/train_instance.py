@@ -42,9 +42,9 @@ from pamdp.train import (
     _add_run_folder_flags,
     _aggregate,
     _check_device,
+    _finished_trial,
     _interrupted,
     _prepare_folder,
-    _read_trial,
     _refuse_existing,
     resume_command,
     trial_seed,
@@ -237,14 +237,8 @@ def _run(args: argparse.Namespace, prog: str) -> int:
     for trial, trial_dir in enumerate(trial_dirs):
         results_path = trial_dir / "results.json"
         if args.resume and results_path.exists():
-            stored = _read_trial(results_path)
-            deterministic = stored["deterministic"]
-            if (
-                DeepConfig.from_dict(deterministic["config"]) != config
-                or deterministic["seed"] != seeds[trial]
-            ):
-                raise InvalidInput(f"{results_path} was produced with other settings")
-            finals[trial] = deterministic["final"]
+            stored = _finished_trial(results_path, config, seeds[trial])
+            finals[trial] = stored["deterministic"]["final"]
             comparisons[trial] = stored.get("ground_truth")
             print(f"trial {trial}: already complete", file=sys.stderr)
         else:
