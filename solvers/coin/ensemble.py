@@ -92,17 +92,16 @@ from tqdm import tqdm
 
 from solvers.coin.algorithm3 import TrainingPhase, validation_phase
 from solvers.coin.baselines import IndependentDQN, RewardMode, shape_rewards
-from solvers.coin.common import epsilon, learning_rate
+from solvers.coin.common import epsilon
 from solvers.coin.config import Config
 from solvers.coin.dp import TabularCoinGame
 from solvers.coin.ensemble_training import TABLE_STATES as TABLE_STATES
 from solvers.coin.ensemble_training import EnsembleTraining as EnsembleTraining
 from solvers.coin.ensemble_training import Observations as Observations
-from solvers.coin.ensemble_training import _draw_uniform_and_moves
-from solvers.coin.env import NUM_ACTIONS, CoinGameRules, StackedCoinGame, preset
-from solvers.coin.networks import QNet, copy_members, gather_members, minimal_payment
-from solvers.coin.passes import FlatAdam, chunked_forward, fast_backward, fast_forward
-from solvers.coin.replay import StackedPrioritizedReplay
+from solvers.coin.ensemble_training import StackedSeeds, _draw_uniform_and_moves
+from solvers.coin.env import NUM_ACTIONS, CoinGameRules, preset
+from solvers.coin.networks import QNet, copy_members, minimal_payment
+from solvers.coin.passes import chunked_forward, fast_backward, fast_forward
 from solvers.coin.train import (
     ETA_AFTER,
     MAX_DP_GRID,
@@ -156,7 +155,7 @@ def recommend_all(
     return rec, minimal_payment(q[1], rec, nudge)
 
 
-class EnsembleDQN:
+class EnsembleDQN(StackedSeeds):
     """:class:`~solvers.coin.baselines.IndependentDQN` (validation agents or a baseline) for
     the seeds of ``cfgs`` at once; bit for bit each seed's single run (module docstring).
 
@@ -204,22 +203,7 @@ class EnsembleDQN:
                 IndependentDQN(c, rules, name, total, mode, proportion=p)
                 for c, p in zip(cfgs, props, strict=True)
             ]
-        self.net = gather_members([(s.net, i) for s in self.seeds for i in (0, 1)])
-        self.target = copy.deepcopy(self.net)
-        self.opt = FlatAdam(self.net, self.cfg.learning_rate_start)
-        self.replay = StackedPrioritizedReplay(
-            self.k,
-            self.cfg.buffer_size,
-            # state, next state, action, recommendation | reward, done: IndependentDQN's fields
-            {"ints": ((12,), np.int64), "floats": ((3,), np.float32)},
-            ("red", "blue"),
-            alpha=self.cfg.per_alpha,
-            eps=self.cfg.per_eps,
-        )
-        for s in self.seeds:
-            del s.replay
-        self.games = StackedCoinGame([s.env for s in self.seeds])
-        self.rngs = [s.rng for s in self.seeds]
+        self._stack(self.seeds, [(s.net, i) for s in self.seeds for i in (0, 1)], ("red", "blue"))
         self.obs = Observations(rules.grid_size, self.cfg.device)
         b = self.cfg.num_games
         self._u = np.empty((self.k, b, 2))
@@ -348,16 +332,7 @@ class EnsembleDQN:
         floats[..., 2] = float(done)
         if done:
             self.games.reset()
-        self.replay.add({"ints": ints, "floats": floats})
-        if self.replay.size >= cfg.learning_starts:
-            for g in self.opt.param_groups:
-                g["lr"] = learning_rate(cfg, self.it, self.total)
-            self._update()
-        self.it += 1
-        if self.it % cfg.target_update_every == 0:
-            self.target.load_state_dict(self.net.state_dict())
-            self._memo = None
-        self.elapsed += time.perf_counter() - t0
+        self._store_and_learn(ints, floats, t0)
 
     def _update(self) -> None:
         cfg, m, dev, k = self.cfg, self.cfg.batch_size, self.cfg.device, self.k

@@ -102,7 +102,67 @@ def _draw_uniform_and_moves(
         moves[k] = rng.integers(NUM_ACTIONS, size=moves.shape[1:])
 
 
-class EnsembleTraining:
+class StackedSeeds:
+    """What :class:`EnsembleTraining` and :class:`solvers.coin.ensemble.EnsembleDQN` share: the
+    seeds' networks stacked into one ``QNet`` with a frozen target copy and one
+    :class:`FlatAdam`, one stacked prioritized replay in place of the seeds' own, the seeds'
+    games as one batch, their generators, and the step's tail (store the transitions, learn
+    once the buffer holds ``learning_starts``, copy the target every ``target_update_every``).
+    Subclasses set ``cfg``, ``k``, ``total``, ``it``, ``elapsed`` and ``_memo`` and define
+    ``_update``."""
+
+    cfg: Config
+    k: int
+    it: int
+    total: int
+    elapsed: float
+    _memo: torch.Tensor | None
+
+    def _stack(
+        self, seeds: list[Any], parts: list[tuple[Any, int]], learners: tuple[str, str]
+    ) -> None:
+        """Stack ``parts`` (``(network, member)`` pairs, in member order) and the seeds' replay
+        buffers (``learners``: the two learners' names), games and generators."""
+        self.net = gather_members(parts)
+        self.target = copy.deepcopy(self.net)
+        self.opt = FlatAdam(self.net, self.cfg.learning_rate_start)
+        self.replay = StackedPrioritizedReplay(
+            self.k,
+            self.cfg.buffer_size,
+            # state, next state, action, recommendation / follow bits | reward, done: the
+            # fields of the seeds' own buffers
+            {"ints": ((12,), np.int64), "floats": ((3,), np.float32)},
+            learners,
+            alpha=self.cfg.per_alpha,
+            eps=self.cfg.per_eps,
+        )
+        for s in seeds:
+            del s.replay  # the stacked buffer replaces it (the phase never uses the seed's)
+        self.games = StackedCoinGame([s.env for s in seeds])
+        self.rngs = [s.rng for s in seeds]
+
+    def _update(self) -> Any:
+        """One gradient step on the stacked replay (the subclass's)."""
+        raise NotImplementedError
+
+    def _store_and_learn(self, ints: np.ndarray, floats: np.ndarray, started: float) -> None:
+        """The end of a step: store the transitions, a gradient step once the buffer holds
+        ``learning_starts`` (learning rate of this iteration), advance the iteration, copy the
+        target (and drop its tables) every ``target_update_every``, add the step's time."""
+        cfg = self.cfg
+        self.replay.add({"ints": ints, "floats": floats})
+        if self.replay.size >= cfg.learning_starts:
+            for g in self.opt.param_groups:
+                g["lr"] = learning_rate(cfg, self.it, self.total)
+            self._update()
+        self.it += 1
+        if self.it % cfg.target_update_every == 0:
+            self.target.load_state_dict(self.net.state_dict())
+            self._memo = None
+        self.elapsed += time.perf_counter() - started
+
+
+class EnsembleTraining(StackedSeeds):
     """Algorithm 3's training phase (:class:`~solvers.coin.algorithm3.TrainingPhase`) for the
     seeds of ``cfgs`` at once (the :mod:`solvers.coin.ensemble` docstring).
 
@@ -120,22 +180,7 @@ class EnsembleTraining:
         self.k = len(cfgs)
         self.total = self.cfg.iterations
         parts = [(s.net, 0) for s in self.seeds] + [(s.net, 1) for s in self.seeds]
-        self.net = gather_members(parts)
-        self.target = copy.deepcopy(self.net)
-        self.opt = FlatAdam(self.net, self.cfg.learning_rate_start)
-        self.replay = StackedPrioritizedReplay(
-            self.k,
-            self.cfg.buffer_size,
-            # state, next state, action, follow bits | reward, done: TrainingPhase's fields
-            {"ints": ((12,), np.int64), "floats": ((3,), np.float32)},
-            ("principal", "agent"),
-            alpha=self.cfg.per_alpha,
-            eps=self.cfg.per_eps,
-        )
-        for s in self.seeds:
-            del s.replay  # the stacked buffer replaces it (this phase never uses the seed's)
-        self.games = StackedCoinGame([s.env for s in self.seeds])
-        self.rngs = [s.rng for s in self.seeds]
+        self._stack(self.seeds, parts, ("principal", "agent"))
         self.follow = np.stack([s.follow for s in self.seeds])  # (K, B, 2)
         self.obs = Observations(rules.grid_size, self.cfg.device)
         b = self.cfg.num_games
@@ -225,16 +270,7 @@ class EnsembleTraining:
         if done:
             self.games.reset()
             self.follow = np.stack([s.draw_bits() for s in self.seeds])
-        self.replay.add({"ints": ints, "floats": floats})
-        if self.replay.size >= cfg.learning_starts:
-            for g in self.opt.param_groups:
-                g["lr"] = learning_rate(cfg, self.it, self.total)
-            self._update()
-        self.it += 1
-        if self.it % cfg.target_update_every == 0:
-            self.target.load_state_dict(self.net.state_dict())
-            self._memo = None
-        self.elapsed += time.perf_counter() - t0
+        self._store_and_learn(ints, floats, t0)
 
     @property
     def obs_shape(self) -> tuple[int, int, int]:
