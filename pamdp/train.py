@@ -318,17 +318,14 @@ def _batched_trials(
             device=device,
             validators=[validator] * len(pending),
         )
-        for index, (shard, result) in enumerate(
-            zip(pending, ensemble.train(progress=progress), strict=True)
-        ):
+        for shard, result in zip(pending, ensemble.train(progress=progress), strict=True):
             arguments = shard.arguments
             data = {
                 "schema": TRIAL_SCHEMA,
                 "trial": int(arguments["trial"]),
                 "instance": arguments["instance"],
                 "environment": {**arguments["environment"], "ensemble": len(pending)},
-                **result.to_dict(),
-                "ensemble": {"size": len(pending), "index": index},
+                **result.to_dict(),  # with "ensemble": {"size", "index"} (EnsembleTrainer)
             }
             write_json(Path(str(arguments["folder"])) / "results.json", data)
             done[int(arguments["trial"])] = data
