@@ -228,8 +228,6 @@ def shard_engine(args: argparse.Namespace) -> Any:
     checking that ``--resume``/``--overwrite`` and ``--workers``/``--address`` are not combined
     and that the engine can start (Ray installed for ``--workers`` > 1 or ``--address``);
     :class:`InvalidInput` (exit 2) otherwise."""
-    from solvers.distributed import DistributedError, Engine, check_engine
-
     if args.resume and args.overwrite:
         raise InvalidInput("--resume and --overwrite exclude each other")
     if args.address is not None and args.workers != 1:
@@ -237,8 +235,17 @@ def shard_engine(args: argparse.Namespace) -> Any:
             f"--workers {args.workers} and --address {args.address} exclude each other "
             "(on a cluster, its CPUs set the parallelism)"
         )
+    return engine_of(args.workers, args.address)
+
+
+def engine_of(workers: int, address: str | None) -> Any:
+    """The :class:`solvers.distributed.Engine` for ``workers`` local Ray workers or the
+    cluster at ``address`` (serial for 1 and ``None``), checked to start:
+    :class:`InvalidInput` (exit 2) when Ray is needed and missing or unreachable."""
+    from solvers.distributed import DistributedError, Engine, check_engine
+
     try:
-        engine = Engine(workers=args.workers, address=args.address)
+        engine = Engine(workers=workers, address=address)
         check_engine(engine)
     except DistributedError as error:
         raise InvalidInput(str(error)) from None

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pamdp.common import EXIT_INTERRUPTED, InvalidInput
+from pamdp.common import EXIT_INTERRUPTED, InvalidInput, engine_of
 
 #: The sweep's shard journal in the output folder (:class:`solvers.distributed.Journal`).
 SHARD_JOURNAL = "shards.jsonl"
@@ -111,14 +111,7 @@ def _add_engine_flags(parser: argparse.ArgumentParser, what: str) -> None:
 def _engine(args: argparse.Namespace) -> Any:
     """The :class:`solvers.distributed.Engine` of ``--workers`` / ``--address`` (exit 2 when
     Ray is needed and missing)."""
-    from solvers.distributed import DistributedError, Engine, check_engine
-
-    try:
-        engine = Engine(workers=args.workers, address=getattr(args, "address", None))
-        check_engine(engine)
-    except DistributedError as error:
-        raise InvalidInput(str(error)) from None
-    return engine
+    return engine_of(args.workers, getattr(args, "address", None))
 
 
 def _open_journal(
