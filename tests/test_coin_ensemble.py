@@ -19,6 +19,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
+from coin_configs import TINY
 
 from solvers.coin import ensemble, train
 from solvers.coin.algorithm3 import TrainingPhase, validation_phase
@@ -29,20 +30,6 @@ from solvers.coin.env import preset
 
 RULES = preset("paper-3x3")
 
-TINY = Config(
-    preset="paper-3x3",
-    iterations=60,
-    validation_iterations=40,
-    baseline_iterations=30,
-    num_games=8,
-    batch_size=32,
-    learning_starts=64,
-    target_update_every=10,
-    eval_every=20,
-    eval_episodes=8,
-    checkpoint_every=25,
-    buffer_size=2_000,
-)
 
 #: the paper's batch of 128 (where the batched training phase's gradient sums differ from
 #: TrainingPhase's in the last bits), a short phase

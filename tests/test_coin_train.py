@@ -9,24 +9,10 @@ from dataclasses import replace
 
 import pytest
 import torch
+from coin_configs import TINY
 
 from solvers.coin.config import QUICK_3X3, RENAMED, Config
 from solvers.coin.train import run, run_seeds
-
-TINY = Config(
-    preset="paper-3x3",
-    iterations=60,
-    validation_iterations=40,
-    baseline_iterations=30,
-    num_games=8,
-    batch_size=32,
-    learning_starts=64,
-    target_update_every=10,
-    eval_every=20,
-    eval_episodes=8,
-    checkpoint_every=25,
-    buffer_size=2_000,
-)
 
 
 def curves(result):
