@@ -9,6 +9,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from model_arrays import exact_arrays
 
 from solvers.solve import solve
 from theory.binary import load_instance_npz, save_instance_npz
@@ -16,19 +17,6 @@ from theory.fastjson import write_solution
 from theory.format import SolutionError, load_instance, load_solution, save_instance
 from theory.generators import paper_tree, random_instance
 from theory.model import InstanceError
-
-
-def _exact(model):
-    data = model.exact_data()
-    return (
-        data.discount,
-        data.outcome_probs.tolist(),
-        data.agent_reward.tolist(),
-        data.principal_reward.tolist(),
-        data.transition_prob.tolist(),
-        model.transition_next.tolist(),
-        model.transition_offsets.tolist(),
-    )
 
 
 def test_float_instances_round_trip_bit_for_bit(tmp_path):
@@ -40,7 +28,7 @@ def test_float_instances_round_trip_bit_for_bit(tmp_path):
     for field in ("outcome_probs", "agent_reward", "principal_reward", "transition_prob"):
         assert getattr(again, field).tobytes() == getattr(tree, field).tobytes(), field
     assert (again.states, again.name, again.discount) == (tree.states, tree.name, tree.discount)
-    assert _exact(again) == _exact(tree)
+    assert exact_arrays(again) == exact_arrays(tree)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -51,7 +39,7 @@ def test_exact_instances_round_trip_exactly(tmp_path, seed):
     save_instance(model, path)
     again = load_instance(path)
     assert again.exact is not None
-    assert _exact(again) == _exact(model)
+    assert exact_arrays(again) == exact_arrays(model)
 
 
 def test_exact_numbers_beyond_int64_are_stored_as_decimal_strings(tmp_path):

@@ -9,6 +9,7 @@ from fractions import Fraction
 import jsonschema
 import numpy as np
 import pytest
+from model_arrays import exact_arrays
 
 from theory.format import (
     instance_from_dict,
@@ -41,19 +42,6 @@ FORMAT_EXAMPLE = """{
 }"""
 
 
-def _exact_arrays(model):
-    data = model.exact_data()
-    return (
-        data.discount,
-        data.outcome_probs.tolist(),
-        data.agent_reward.tolist(),
-        data.principal_reward.tolist(),
-        data.transition_prob.tolist(),
-        model.transition_next.tolist(),
-        model.transition_offsets.tolist(),
-    )
-
-
 def test_format_md_example_loads_exactly():
     model = instance_from_dict(loads_json(FORMAT_EXAMPLE))
     assert model.exact is not None
@@ -77,7 +65,7 @@ def test_exact_instances_round_trip_exactly(tmp_path, seed):
     path = tmp_path / "instance.json"
     save_instance(model, path)
     again = load_instance(path)
-    assert _exact_arrays(again) == _exact_arrays(model)
+    assert exact_arrays(again) == exact_arrays(model)
     assert instance_to_dict(again) == instance_to_dict(model)
     validate_against_schema(instance_to_dict(model), "instance")
 
@@ -90,12 +78,12 @@ def test_float_instances_round_trip_bit_for_bit(tmp_path):
     for field in ("outcome_probs", "agent_reward", "principal_reward", "transition_prob"):
         assert np.array_equal(getattr(again, field), getattr(tree, field)), field
     # the exact view is the same before and after (shortest decimals)
-    assert _exact_arrays(again) == _exact_arrays(tree)
+    assert exact_arrays(again) == exact_arrays(tree)
     # the reloaded instance is exact (rationals written as "p/q"); a second round trip
     # keeps every exact number
     path2 = tmp_path / "tree2.json"
     save_instance(again, path2)
-    assert _exact_arrays(load_instance(path2)) == _exact_arrays(again)
+    assert exact_arrays(load_instance(path2)) == exact_arrays(again)
 
 
 def test_rows_summing_to_one_within_tolerance_are_accepted_and_normalised(tmp_path):
@@ -112,7 +100,7 @@ def test_rows_summing_to_one_within_tolerance_are_accepted_and_normalised(tmp_pa
     assert model.exact.outcome_probs[0, 0].tolist() == [Fraction(1, 3)] * 3
     path = tmp_path / "thirds.json"
     save_instance(model, path)
-    assert _exact_arrays(load_instance(path)) == _exact_arrays(model)
+    assert exact_arrays(load_instance(path)) == exact_arrays(model)
     from dataclasses import replace
 
     float_model = replace(model, exact=None)
@@ -220,7 +208,7 @@ def test_x_fields_and_extensions_carry_extra_data_and_are_never_read():
     document["x-origin"] = {"tool": "mine", "numbers": ["not a number"]}
     document["extensions"] = {"anything": [1, 2]}
     extended = instance_from_dict(document)
-    assert _exact_arrays(extended) == _exact_arrays(plain)
+    assert exact_arrays(extended) == exact_arrays(plain)
     validate_against_schema(document, "instance")
 
 
@@ -303,7 +291,7 @@ def _same_model(fast, slow) -> None:
     ):
         a, b = getattr(fast, field), getattr(slow, field)
         assert a.shape == b.shape and a.tobytes() == b.tobytes(), field
-    assert _exact_arrays(fast) == _exact_arrays(slow)
+    assert exact_arrays(fast) == exact_arrays(slow)
 
 
 _FAST_CASES = [
@@ -376,7 +364,7 @@ def test_fast_path_gives_the_reference_message_for_every_hostile_case(tmp_path):
         outcomes = []
         for fast in (True, False):
             try:
-                outcomes.append(("ok", _exact_arrays(load_instance(path, fast=fast))))
+                outcomes.append(("ok", exact_arrays(load_instance(path, fast=fast))))
             except InstanceError as error:
                 outcomes.append(("error", str(error)))
         assert outcomes[0] == outcomes[1], case.name
